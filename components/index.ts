@@ -1,0 +1,6 @@
+/** The Bellyfed component library: import these into any Pulumi program. */
+export * from "./types";
+export * from "./serverlessFunction";
+export * from "./table";
+export * from "./eventBus";
+export * from "./queryApi";

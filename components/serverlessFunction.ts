@@ -1,0 +1,147 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as path from "path";
+import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+
+export type CallbackFactory = aws.lambda.CallbackFactory<any, any>;
+
+export interface ServerlessFunctionArgs {
+    /** Builds the handler once per cold start; SDK clients and schemas are created inside it. */
+    callbackFactory: CallbackFactory;
+    /** Least-privilege statements for the function's role (log delivery is added automatically). */
+    policyStatements?: pulumi.Input<PolicyStatement>[];
+    /** Environment variables; resource names reach the code this way. */
+    environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Memory in MB. Default 256. */
+    memorySize?: pulumi.Input<number>;
+    /** Timeout in seconds (1..900). Default 10. A number (not an Input): queues derive their visibility timeout from it. */
+    timeoutSeconds?: number;
+    /** Retention of the function's log group, in days. Default 14. */
+    logRetentionDays?: pulumi.Input<number>;
+    /** Lambda runtime. Default `nodejs22.x`. */
+    runtime?: string;
+    /** CPU architecture. Default `arm64`. */
+    architecture?: "arm64" | "x86_64";
+    /** Reserved concurrency; unset means the account's unreserved pool. */
+    reservedConcurrentExecutions?: pulumi.Input<number>;
+    /**
+     * Packages left out of the uploaded archive. Default: the `@aws-sdk/*` packages of the program's
+     * package.json, which the Lambda Node.js runtime already provides.
+     */
+    excludePackages?: string[];
+    tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Escape hatches for the children. */
+    transforms?: {
+        role?: ArgsTransform<aws.iam.RoleArgs>;
+        policy?: ArgsTransform<aws.iam.RolePolicyArgs>;
+        logGroup?: ArgsTransform<aws.cloudwatch.LogGroupArgs>;
+        function?: ArgsTransform<aws.lambda.CallbackFunctionArgs<any, any>>;
+    };
+}
+
+/**
+ * The `@aws-sdk/*` dependencies of the program's package.json (the file Pulumi's code-path
+ * computation reads too): the nodejs18.x+ runtimes ship SDK v3, so uploading it only bloats every
+ * archive and slows cold starts.
+ */
+export function runtimeProvidedPackages(packageJsonPath = path.resolve("package.json")): string[] {
+    try {
+        const pkg = JSON.parse(fs.readFileSync(packageJsonPath, "utf8"));
+        return Object.keys(pkg.dependencies ?? {}).filter((name) => name.startsWith("@aws-sdk/"));
+    } catch {
+        return [];
+    }
+}
+
+/**
+ * A Lambda function built from a callback factory, with its own role (inline least-privilege policy,
+ * never the FullAccess defaults of CallbackFunction), its own log group with retention, and JSON
+ * log format.
+ */
+export class ServerlessFunction extends pulumi.ComponentResource {
+    readonly function: aws.lambda.CallbackFunction<any, any>;
+    readonly role: aws.iam.Role;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+    readonly arn: pulumi.Output<string>;
+    readonly name: pulumi.Output<string>;
+    /** The timeout the function was given, in seconds. */
+    readonly timeoutSeconds: number;
+
+    constructor(name: string, args: ServerlessFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        const timeoutSeconds = args.timeoutSeconds ?? 10;
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
+            throw new ComponentArgumentError("ServerlessFunction", name, "timeoutSeconds", `must be an integer from 1 to 900, got ${timeoutSeconds}`);
+        }
+        if (typeof args.callbackFactory !== "function") {
+            throw new ComponentArgumentError("ServerlessFunction", name, "callbackFactory", "must be a function");
+        }
+        super("bellyfed:compute:ServerlessFunction", name, {}, opts);
+        this.timeoutSeconds = timeoutSeconds;
+
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            `${name}-logs`,
+            applyTransform<aws.cloudwatch.LogGroupArgs>(
+                { retentionInDays: args.logRetentionDays ?? 14, tags: args.tags },
+                args.transforms?.logGroup,
+            ),
+            { parent: this },
+        );
+
+        this.role = new aws.iam.Role(
+            `${name}-role`,
+            applyTransform<aws.iam.RoleArgs>(
+                {
+                    assumeRolePolicy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [{ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }],
+                    }),
+                    tags: args.tags,
+                },
+                args.transforms?.role,
+            ),
+            { parent: this },
+        );
+
+        const logDelivery: PolicyStatement = {
+            Sid: "WriteOwnLogs",
+            Effect: "Allow",
+            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+            Resource: pulumi.interpolate`${this.logGroup.arn}:*`,
+        };
+        const policy = new aws.iam.RolePolicy(
+            `${name}-policy`,
+            applyTransform<aws.iam.RolePolicyArgs>(
+                { role: this.role.name, policy: policyDocument([logDelivery, ...(args.policyStatements ?? [])]) },
+                args.transforms?.policy,
+            ),
+            { parent: this },
+        );
+
+        this.function = new aws.lambda.CallbackFunction(
+            `${name}-fn`,
+            applyTransform<aws.lambda.CallbackFunctionArgs<any, any>>(
+                {
+                    callbackFactory: args.callbackFactory,
+                    role: this.role.arn,
+                    runtime: args.runtime ?? "nodejs22.x",
+                    architectures: [args.architecture ?? "arm64"],
+                    memorySize: args.memorySize ?? 256,
+                    timeout: timeoutSeconds,
+                    reservedConcurrentExecutions: args.reservedConcurrentExecutions,
+                    environment: { variables: args.environment ?? {} },
+                    loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+                    codePathOptions: { extraExcludePackages: args.excludePackages ?? runtimeProvidedPackages() },
+                    tags: args.tags,
+                },
+                args.transforms?.function,
+            ),
+            // The policy must exist before the first invocation can write logs or call AWS.
+            { parent: this, dependsOn: [policy] },
+        );
+
+        this.arn = this.function.arn;
+        this.name = this.function.name;
+        this.registerOutputs({ arn: this.arn, name: this.name, roleArn: this.role.arn, logGroupName: this.logGroup.name });
+    }
+}

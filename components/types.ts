@@ -1,0 +1,40 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/**
+ * An escape hatch for one child resource: receives the args the component computed and returns the
+ * args to use. Runs before the child is registered, so it can change anything, including names.
+ */
+export type ArgsTransform<T> = (args: T) => T;
+
+/** An IAM policy statement, as JSON the policy document will contain. */
+export interface PolicyStatement {
+    Sid?: string;
+    Effect: "Allow" | "Deny";
+    Action: string | string[];
+    Resource: pulumi.Input<string> | pulumi.Input<string>[];
+    Principal?: unknown;
+    Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
+}
+
+/** Applies an optional transform. */
+export function applyTransform<T>(args: T, transform: ArgsTransform<T> | undefined): T {
+    return transform ? transform(args) : args;
+}
+
+/** A policy document as a JSON string Output, resolving every Input inside the statements. */
+export function policyDocument(statements: pulumi.Input<PolicyStatement>[]): pulumi.Output<string> {
+    return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/** Fails before any child is registered: component arguments are checked first, naming the field. */
+export class ComponentArgumentError extends Error {
+    constructor(component: string, name: string, field: string, message: string) {
+        super(`${component} "${name}": ${field} ${message}`);
+        this.name = "ComponentArgumentError";
+    }
+}
+
+/** Merges tags; later maps win. */
+export function mergeTags(...maps: (Record<string, string> | undefined)[]): Record<string, string> {
+    return Object.assign({}, ...maps.filter(Boolean));
+}

@@ -1,0 +1,62 @@
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+
+/** The project root: where Pulumi.yaml lives. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** Stacks that have a Pulumi.<stack>.yaml in the project root. */
+export function availableStacks(root = PROJECT_ROOT): string[] {
+    return fs
+        .readdirSync(root)
+        .map((f) => /^Pulumi\.([A-Za-z0-9_.-]+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => Boolean(s))
+        .sort();
+}
+
+export class UnknownStackError extends Error {
+    constructor(stack: string, known: string[]) {
+        super(`No config for stack "${stack}" (no Pulumi.${stack}.yaml). Stacks that exist: ${known.join(", ") || "none"}`);
+        this.name = "UnknownStackError";
+    }
+}
+
+export interface StackFile {
+    project: string;
+    /** Config as the Pulumi engine hands it to the program: `ns:key` -> string (objects JSON-encoded). */
+    config: Record<string, string>;
+    /** Keys whose values are Pulumi secrets; offline they hold a placeholder, never the ciphertext. */
+    secretKeys: string[];
+}
+
+/** Placeholder for a `secure:` config value: the plan never needs (or can decrypt) the secret. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** Reads Pulumi.yaml and Pulumi.<stack>.yaml the way the Pulumi CLI would hand them to the program. */
+export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
+    const file = path.join(root, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new UnknownStackError(stack, availableStacks(root));
+    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
+    const stackDoc = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries<any>(stackDoc.config ?? {})) {
+        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
+            config[key] = SECRET_PLACEHOLDER;
+            secretKeys.push(key);
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(replaceSecrets(value));
+        }
+    }
+    return { project: project.name, config, secretKeys };
+}
+
+/** Secure values nested inside structured config become the placeholder too. */
+function replaceSecrets(value: any): any {
+    if (Array.isArray(value)) return value.map(replaceSecrets);
+    if (value && typeof value === "object") {
+        if ("secure" in value && Object.keys(value).length === 1) return SECRET_PLACEHOLDER;
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceSecrets(v)]));
+    }
+    return value;
+}

@@ -1,0 +1,168 @@
+/**
+ * The platform's policy rules, defined once and used by both the offline plan (`violations`) and the
+ * CrossGuard policy pack (`pulumi preview --policy-pack policy/pack`). Rules read resources in a
+ * neutral shape: a type, a URN and `props` (inputs merged with whatever state is known).
+ * Values unknown during a preview are `undefined`: a rule never reports what it cannot see.
+ */
+
+export interface PolicyResource {
+    urn: string;
+    type: string;
+    name: string;
+    parent?: string;
+    props: Record<string, any>;
+}
+
+export interface Violation {
+    policy: string;
+    urn: string;
+    message: string;
+}
+
+export interface PolicyRule {
+    name: string;
+    description: string;
+    check(resources: PolicyResource[]): { urn: string; message: string }[];
+}
+
+/** Actions that IAM only grants on `Resource: "*"` (they have no resource-level permissions). */
+export const ACTIONS_WITHOUT_RESOURCE_LEVEL = ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:ListQueues", "events:ListRules"];
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function parseDocument(doc: unknown): { Statement?: any } | undefined {
+    if (typeof doc === "string") {
+        try {
+            return JSON.parse(doc);
+        } catch {
+            return undefined;
+        }
+    }
+    return doc && typeof doc === "object" ? (doc as any) : undefined;
+}
+
+/** Every policy document a resource carries, with whether it is an identity policy or a resource policy. */
+function policyDocuments(r: PolicyResource): { doc: any; kind: "identity" | "resource" | "key" }[] {
+    const docs: { doc: any; kind: "identity" | "resource" | "key" }[] = [];
+    const add = (raw: unknown, kind: "identity" | "resource" | "key") => {
+        const doc = parseDocument(raw);
+        if (doc) docs.push({ doc, kind });
+    };
+    switch (r.type) {
+        case "aws:iam/policy:Policy":
+        case "aws:iam/rolePolicy:RolePolicy":
+        case "aws:iam/userPolicy:UserPolicy":
+        case "aws:iam/groupPolicy:GroupPolicy":
+            add(r.props.policy, "identity");
+            break;
+        case "aws:iam/role:Role":
+            for (const inline of asArray<any>(r.props.inlinePolicies)) add(inline?.policy, "identity");
+            break;
+        case "aws:sqs/queuePolicy:QueuePolicy":
+        case "aws:sns/topicPolicy:TopicPolicy":
+        case "aws:cloudwatch/eventBusPolicy:EventBusPolicy":
+            add(r.props.policy, "resource");
+            break;
+        case "aws:sqs/queue:Queue":
+        case "aws:sns/topic:Topic":
+            add(r.props.policy, "resource");
+            break;
+        case "aws:kms/key:Key":
+            add(r.props.policy, "key");
+            break;
+    }
+    return docs;
+}
+
+const wildcardAction = (a: unknown) => a === "*" || (typeof a === "string" && /:\*$/.test(a));
+
+export const noFullAccessManagedPolicies: PolicyRule = {
+    name: "no-fullaccess-managed-policies",
+    description: "No role gets an AWS FullAccess or AdministratorAccess managed policy; grant least privilege inline.",
+    check(resources) {
+        const broad = (arn: unknown) => typeof arn === "string" && /(FullAccess|AdministratorAccess|PowerUserAccess)$/.test(arn);
+        const out: { urn: string; message: string }[] = [];
+        for (const r of resources) {
+            const arns =
+                r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/policyAttachment:PolicyAttachment"
+                    ? [r.props.policyArn]
+                    : r.type === "aws:iam/role:Role"
+                      ? asArray(r.props.managedPolicyArns)
+                      : [];
+            for (const arn of arns.filter(broad)) out.push({ urn: r.urn, message: `attaches the broad managed policy ${arn}` });
+        }
+        return out;
+    },
+};
+
+export const noWildcardPermissions: PolicyRule = {
+    name: "no-wildcard-permissions",
+    description: 'Allow statements name actions and resources: no "*" or "service:*" actions, no "*" resources (except actions IAM only grants on "*", and KMS key policies where "*" means the key itself), no anonymous principals without a condition.',
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const r of resources) {
+            for (const { doc, kind } of policyDocuments(r)) {
+                asArray<any>(doc.Statement).forEach((s, i) => {
+                    if (s?.Effect !== "Allow") return;
+                    const where = `statement ${s.Sid ?? i}`;
+                    const actions = asArray<string>(s.Action);
+                    for (const a of actions.filter(wildcardAction)) out.push({ urn: r.urn, message: `${where} allows the wildcard action "${a}"` });
+                    if (s.NotAction !== undefined) out.push({ urn: r.urn, message: `${where} uses NotAction with Allow` });
+                    if (kind !== "key" && asArray(s.Resource).includes("*") && !actions.every((a) => ACTIONS_WITHOUT_RESOURCE_LEVEL.includes(a))) {
+                        out.push({ urn: r.urn, message: `${where} allows ${actions.join(", ")} on every resource ("*")` });
+                    }
+                    const principals = s.Principal === "*" ? ["*"] : asArray(s.Principal?.AWS);
+                    if (kind !== "identity" && principals.includes("*") && !s.Condition) {
+                        out.push({ urn: r.urn, message: `${where} allows any principal ("*") without a condition` });
+                    }
+                });
+            }
+        }
+        return out;
+    },
+};
+
+export const functionLogRetention: PolicyRule = {
+    name: "function-log-retention",
+    description: "Every Lambda function logs to a log group the stack declares, with a retention period.",
+    check(resources) {
+        const groups = new Map(resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.props.name, g]));
+        const out: { urn: string; message: string }[] = [];
+        for (const fn of resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+            const groupName = fn.props.loggingConfig?.logGroup ?? (fn.props.name ? `/aws/lambda/${fn.props.name}` : undefined);
+            if (groupName === undefined) continue;
+            const group = groups.get(groupName);
+            if (!group) out.push({ urn: fn.urn, message: `logs to "${groupName}", which the stack does not declare (it would keep logs forever)` });
+            else if (!(group.props.retentionInDays > 0)) out.push({ urn: group.urn, message: `log group "${groupName}" has no retention` });
+        }
+        return out;
+    },
+};
+
+export const encryptionAtRest: PolicyRule = {
+    name: "encryption-at-rest",
+    description: "Tables, queues and topics are encrypted at rest (SSE on DynamoDB, SSE-SQS or KMS on SQS, KMS on SNS).",
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const r of resources) {
+            if (r.type === "aws:dynamodb/table:Table" && r.props.serverSideEncryption?.enabled !== true) {
+                out.push({ urn: r.urn, message: "table does not enable server-side encryption with KMS" });
+            }
+            if (r.type === "aws:sqs/queue:Queue" && r.props.sqsManagedSseEnabled !== true && !r.props.kmsMasterKeyId) {
+                out.push({ urn: r.urn, message: "queue has neither SSE-SQS (sqsManagedSseEnabled) nor a KMS key" });
+            }
+            if (r.type === "aws:sns/topic:Topic" && !r.props.kmsMasterKeyId) {
+                out.push({ urn: r.urn, message: "topic has no KMS key (kmsMasterKeyId)" });
+            }
+        }
+        return out;
+    },
+};
+
+/** Every rule, in report order. */
+export const POLICY_RULES: PolicyRule[] = [noFullAccessManagedPolicies, noWildcardPermissions, functionLogRetention, encryptionAtRest];
+
+/** Runs every rule over a resource graph. */
+export function evaluatePolicies(resources: PolicyResource[], rules: PolicyRule[] = POLICY_RULES): Violation[] {
+    return rules.flatMap((rule) => rule.check(resources).map((v) => ({ policy: rule.name, ...v })));
+}

@@ -1,0 +1,158 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+/** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
+export const PROJECT = "bellyfed";
+
+/** Retention values CloudWatch Logs accepts; anything else is rejected by the API at deploy time. */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const retention = z
+    .number()
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        message: `must be one of CloudWatch Logs' retention values: ${LOG_RETENTION_DAYS.join(", ")}`,
+    });
+
+const functionSettings = (memoryMb: number, timeoutSeconds: number) =>
+    z
+        .object({
+            /** Lambda memory in MB (128..10240). */
+            memoryMb: z.number().int().min(128).max(10240).default(memoryMb),
+            /** Lambda timeout in seconds (1..900). */
+            timeoutSeconds: z.number().int().min(1).max(900).default(timeoutSeconds),
+        })
+        .strict()
+        .prefault({});
+
+const origin = z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o), {
+    message: 'must be "*" or a scheme://host[:port] origin without a path',
+});
+
+/**
+ * Every setting the program reads, with its default. Keys are `bellyfed:<key>` in Pulumi.<stack>.yaml
+ * (structured values as YAML objects). Unknown keys are errors, so a typo never silently falls back
+ * to a default.
+ */
+export const StackConfigSchema = z
+    .object({
+        /** Deployment environment; drives nothing by itself, but tags every resource. */
+        environment: z.enum(["dev", "staging", "prod", "local"]).default("dev"),
+        /** Extra tags for every resource (the provider's defaultTags are not assumed). */
+        tags: z.record(z.string(), z.string()).default({}),
+        /** Log retention of every log group the stack creates. */
+        logRetentionDays: retention.default(14),
+        api: z
+            .object({
+                /** Stage-wide steady-state requests per second. */
+                throttlingRateLimit: z.number().positive().default(100),
+                /** Stage-wide burst. */
+                throttlingBurstLimit: z.number().int().positive().default(200),
+                /** Origins allowed by CORS; "*" allows any origin (no credentials). */
+                corsAllowOrigins: z.array(origin).min(1).default(["*"]),
+            })
+            .strict()
+            .prefault({}),
+        tables: z
+            .object({
+                /** Point-in-time recovery (continuous backups) on every table. */
+                pointInTimeRecovery: z.boolean().default(false),
+                /** Deletion protection on every table. */
+                deletionProtection: z.boolean().default(false),
+            })
+            .strict()
+            .prefault({}),
+        events: z
+            .object({
+                /** Days the bus archive keeps events; 0 means no archive. */
+                archiveRetentionDays: z.number().int().min(0).default(0),
+            })
+            .strict()
+            .prefault({}),
+        functions: z
+            .object({
+                restaurantQuery: functionSettings(256, 10),
+                restaurantStats: functionSettings(256, 10),
+                analyticsConsumer: functionSettings(256, 30),
+            })
+            .strict()
+            .prefault({}),
+        analyticsQueue: z
+            .object({
+                /** Receives before a message moves to the DLQ. */
+                maxReceiveCount: z.number().int().min(1).max(1000).default(5),
+                /** Records per consumer invocation (1..10000). */
+                batchSize: z.number().int().min(1).max(10000).default(10),
+                /** Seconds the event source mapping waits to fill a batch (0..300). */
+                batchingWindowSeconds: z.number().int().min(0).max(300).default(0),
+                /** Concurrent consumer invocations the mapping may start (2..1000). */
+                maxConcurrency: z.number().int().min(2).max(1000).default(5),
+                /** Seconds the source queue keeps a message (60..1209600). */
+                retentionSeconds: z.number().int().min(60).max(1209600).default(345600),
+            })
+            .strict()
+            .prefault({}),
+        alarms: z
+            .object({
+                /** E-mail addresses subscribed to the alarm topic (each must confirm the subscription). */
+                emails: z.array(z.email()).default([]),
+                /** HTTPS endpoints subscribed to the alarm topic. */
+                httpsEndpoints: z.array(z.url({ protocol: /^https$/ })).default([]),
+            })
+            .strict()
+            .prefault({}),
+    })
+    .strict();
+
+export type StackConfig = z.infer<typeof StackConfigSchema>;
+
+/** A stack config that does not satisfy the schema; the message names every bad key. */
+export class StackConfigError extends Error {
+    readonly stackName: string;
+    readonly problems: string[];
+    constructor(stack: string, problems: string[]) {
+        super(`Invalid config for stack "${stack}":\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+        this.name = "StackConfigError";
+        this.stackName = stack;
+        this.problems = problems;
+    }
+}
+
+/** Parses raw values (already JSON-decoded, keyed without the namespace) against the schema. */
+export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+    const result = StackConfigSchema.safeParse(raw);
+    if (result.success) return result.data;
+    const problems = result.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys") {
+            const base = [`${PROJECT}:${String(issue.path[0] ?? "")}`, ...issue.path.slice(1).map(String)].join(".");
+            return issue.keys.map((k) => `${issue.path.length ? base + "." : PROJECT + ":"}${k}: unknown key`).join("; ");
+        }
+        const [head, ...rest] = issue.path.map(String);
+        const key = [`${PROJECT}:${head}`, ...rest].join(".");
+        return `${key}: ${issue.message}`;
+    });
+    throw new StackConfigError(stack, problems);
+}
+
+/**
+ * Reads the `bellyfed:*` keys of the running stack's config and validates them. Called first thing
+ * in the program, so a bad config fails before any resource is registered.
+ */
+export function loadStackConfig(): StackConfig {
+    const prefix = `${PROJECT}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (!key.startsWith(prefix)) continue;
+        // Pulumi stores structured values as JSON strings and scalars as plain strings.
+        raw[key.slice(prefix.length).replace(/^config:/, "")] = decodeConfigValue(value);
+    }
+    return parseStackConfig(pulumi.getStack(), raw);
+}
+
+function decodeConfigValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}

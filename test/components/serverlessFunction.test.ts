@@ -1,0 +1,61 @@
+import { expect } from "chai";
+import { ServerlessFunction } from "../../components";
+import { Graph, json, programGraph } from "../support/graph";
+
+describe("ServerlessFunction", () => {
+    let graph: Graph;
+    before(async () => {
+        graph = await programGraph(() => {
+            new ServerlessFunction("worker", {
+                callbackFactory: () => async () => "ok",
+                timeoutSeconds: 42,
+                logRetentionDays: 7,
+                environment: { TABLE: "t" },
+                policyStatements: [{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }],
+                transforms: { function: (args) => ({ ...args, description: "transformed" }) },
+            });
+        });
+    });
+
+    it("uses its own role, not CallbackFunction's FullAccess default", () => {
+        expect(graph.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment")).to.have.length(0);
+        const fn = graph.get("aws:lambda/function:Function", "worker-fn");
+        expect(fn.inputs.role).to.equal(graph.get("aws:iam/role:Role", "worker-role").outputs.arn);
+    });
+
+    it("grants the given statements plus writing to its own log group only", () => {
+        const doc = json(graph.get("aws:iam/rolePolicy:RolePolicy", "worker-policy").inputs.policy);
+        const group = graph.get("aws:cloudwatch/logGroup:LogGroup", "worker-logs");
+        expect(doc.Statement[0]).to.deep.include({ Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${group.outputs.arn}:*` });
+        expect(doc.Statement[1]).to.deep.include({ Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" });
+    });
+
+    it("logs JSON to its log group, which has the given retention", () => {
+        const fn = graph.get("aws:lambda/function:Function", "worker-fn");
+        const group = graph.get("aws:cloudwatch/logGroup:LogGroup", "worker-logs");
+        expect(fn.inputs.loggingConfig).to.include({ logFormat: "JSON", logGroup: group.outputs.name });
+        expect(group.inputs.retentionInDays).to.equal(7);
+    });
+
+    it("runs on nodejs22.x with the given timeout and environment", () => {
+        const fn = graph.get("aws:lambda/function:Function", "worker-fn");
+        expect(fn.inputs).to.include({ runtime: "nodejs22.x", timeout: 42 });
+        expect(fn.inputs.environment.variables).to.deep.equal({ TABLE: "t" });
+    });
+
+    it("does not upload the AWS SDK, which the Lambda runtime provides", () => {
+        const archive: string[] = graph.get("aws:lambda/function:Function", "worker-fn").inputs.code.archive;
+        expect(archive).to.include("__index.js");
+        expect(archive.filter((p) => p.startsWith("node_modules/@aws-sdk/"))).to.deep.equal([]);
+    });
+
+    it("applies the function transform", () => {
+        expect(graph.get("aws:lambda/function:Function", "worker-fn").inputs.description).to.equal("transformed");
+    });
+
+    it("rejects a timeout Lambda does not allow, naming the field", () => {
+        expect(() => new ServerlessFunction("bad", { callbackFactory: () => async () => 1, timeoutSeconds: 901 })).to.throw(
+            'ServerlessFunction "bad": timeoutSeconds must be an integer from 1 to 900, got 901',
+        );
+    });
+});
