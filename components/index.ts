@@ -4,3 +4,5 @@ export * from "./serverlessFunction";
 export * from "./table";
 export * from "./eventBus";
 export * from "./queryApi";
+export * from "./alarms";
+export * from "./dashboard";

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
+import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { DashboardWidget, metricWidget } from "./dashboard";
+import { FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -15,6 +17,18 @@ export interface QueryRoute {
     handler: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags">;
 }
 
+/** The API's alarms (HTTP API metrics, dimension ApiId); created only when `topicArn` is given. */
+export interface QueryApiAlarmArgs extends AlarmDestination {
+    /** 5xx responses (Sum per minute) >= threshold. Default 5, 3 of 5 periods. */
+    serverErrors?: AlarmSettings;
+    /** 4xx responses as a percentage of requests >= threshold. Default 20 (%), 5 of 5 periods. */
+    clientErrorRatePercent?: AlarmSettings;
+    /** Latency p99 in milliseconds >= threshold. Default 2000 ms, 5 of 5 periods. */
+    latencyP99Ms?: AlarmSettings;
+    /** Alarms of every route's function (errors, throttles, duration). */
+    functions?: Omit<FunctionAlarmArgs, "topicArn">;
+}
+
 export interface QueryApiArgs {
     /** Routes by logical name (the name prefixes the route's resources, keep it stable). At least one. */
     routes: Record<string, QueryRoute>;
@@ -26,6 +40,8 @@ export interface QueryApiArgs {
     logRetentionDays?: pulumi.Input<number>;
     /** Per-route CloudWatch metrics (extra cost). Default false. */
     detailedMetrics?: boolean;
+    /** API and function alarms to an SNS topic. Default: no alarms. */
+    alarms?: QueryApiAlarmArgs;
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     transforms?: {
         api?: ArgsTransform<aws.apigatewayv2.ApiArgs>;
@@ -95,11 +111,15 @@ export class QueryApi extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly apiId: pulumi.Output<string>;
     readonly executionArn: pulumi.Output<string>;
+    /** The API-level alarms (function alarms live on each function). */
+    readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+    private readonly logicalName: string;
 
     constructor(name: string, args: QueryApiArgs, opts?: pulumi.ComponentResourceOptions) {
         checkRoutes(name, args.routes);
         const origins = args.corsAllowOrigins ?? ["*"];
         super("bellyfed:api:QueryApi", name, {}, opts);
+        this.logicalName = name;
 
         const methods = [...new Set(Object.values(args.routes).map((r) => r.method)), "OPTIONS"];
         this.api = new aws.apigatewayv2.Api(
@@ -137,6 +157,7 @@ export class QueryApi extends pulumi.ComponentResource {
                     ...route.handler,
                     environment: pulumi.output(route.handler.environment ?? {}).apply((env) => ({ CORS_ALLOW_ORIGINS: origins.join(","), ...env })),
                     logRetentionDays: args.logRetentionDays,
+                    alarms: args.alarms ? { topicArn: args.alarms.topicArn, ...args.alarms.functions } : undefined,
                     tags: args.tags,
                 },
                 { parent: this },
@@ -197,6 +218,59 @@ export class QueryApi extends pulumi.ComponentResource {
             { parent: this, dependsOn: routes },
         );
         this.url = this.stage.invokeUrl;
+        if (args.alarms) this.alarms = this.createAlarms(name, args.alarms, args.tags);
         this.registerOutputs({ url: this.url, apiId: this.apiId, executionArn: this.executionArn });
+    }
+
+    private createAlarms(name: string, alarms: QueryApiAlarmArgs, tags: QueryApiArgs["tags"]): aws.cloudwatch.MetricAlarm[] {
+        const dimensions = { ApiId: this.api.id };
+        const apiMetric = (metricName: string) => ({ namespace: "AWS/ApiGateway", metricName, dimensions, periodSeconds: 60 });
+        const clientPercent = alarms.clientErrorRatePercent?.threshold ?? 20;
+        const created = [
+            createAlarm(this, `${name}-5xx`, alarms, {
+                ...apiMetric("5xx"),
+                description: `${name}: the API answers 5xx (function errors, timeouts or integration failures). Check the access log's integrationError and the functions' logs.`,
+                threshold: 5,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 5,
+                datapointsToAlarm: 3,
+                // No traffic means no server errors.
+                treatMissingData: "notBreaching",
+            }, alarms.serverErrors, tags),
+            createAlarm(this, `${name}-4xx-rate`, alarms, {
+                metricQueries: [
+                    { id: "errors", metric: { namespace: "AWS/ApiGateway", metricName: "4xx", dimensions, period: 60, stat: "Sum" }, returnData: false },
+                    { id: "requests", metric: { namespace: "AWS/ApiGateway", metricName: "Count", dimensions, period: 60, stat: "Sum" }, returnData: false },
+                    { id: "rate", expression: "IF(requests > 0, 100 * errors / requests, 0)", label: "4xx rate (%)", returnData: true },
+                ],
+                description: `${name}: ${clientPercent}% or more of requests get 4xx (bad ids, unknown routes, throttling 429s). A client release or a scraper is the usual cause.`,
+                threshold: clientPercent,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 5,
+                treatMissingData: "notBreaching",
+            }, alarms.clientErrorRatePercent, tags),
+            createAlarm(this, `${name}-latency-p99`, alarms, {
+                ...apiMetric("Latency"),
+                extendedStatistic: "p99",
+                description: `${name}: p99 latency is high; check the functions' duration and DynamoDB latency.`,
+                threshold: 2000,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 5,
+                // Keep the last state through quiet periods rather than flapping to OK.
+                treatMissingData: "missing",
+            }, alarms.latencyP99Ms, tags),
+        ];
+        return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);
+    }
+
+    /** Requests and errors, latency; then every route function's widgets. */
+    dashboardWidgets(region: string): pulumi.Output<DashboardWidget>[] {
+        const dimensions = { ApiId: this.api.id };
+        const line = (metricName: string, stat: string, label?: string) => ({ namespace: "AWS/ApiGateway", metricName, dimensions, stat, label });
+        return [
+            metricWidget(`${this.logicalName}: requests and errors`, [line("Count", "Sum", "requests"), line("4xx", "Sum", "4xx"), line("5xx", "Sum", "5xx")], region),
+            metricWidget(`${this.logicalName}: latency`, [line("Latency", "p50", "p50"), line("Latency", "p99", "p99"), line("IntegrationLatency", "p99", "integration p99")], region),
+            ...Object.values(this.functions).flatMap((fn) => fn.dashboardWidgets(region)),
+        ];
     }
 }

@@ -2,7 +2,19 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
+import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+
+/** The alarms of one function; created only when `topicArn` is given. */
+export interface FunctionAlarmArgs extends AlarmDestination {
+    /** Errors (Sum per minute) >= threshold. Default threshold 1, 1 of 1 period. */
+    errors?: AlarmSettings;
+    /** Throttles (Sum per minute) >= threshold. Default threshold 1, 1 of 1 period. */
+    throttles?: AlarmSettings;
+    /** Duration p99 >= threshold percent of the timeout. Default 80 (%), 3 of 3 one-minute periods. */
+    durationP99PercentOfTimeout?: AlarmSettings;
+}
 
 export type CallbackFactory = aws.lambda.CallbackFactory<any, any>;
 
@@ -31,6 +43,8 @@ export interface ServerlessFunctionArgs {
      */
     excludePackages?: string[];
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Errors, throttles and duration alarms to an SNS topic. Default: no alarms (no topic). */
+    alarms?: FunctionAlarmArgs;
     /** Escape hatches for the children. */
     transforms?: {
         role?: ArgsTransform<aws.iam.RoleArgs>;
@@ -67,6 +81,10 @@ export class ServerlessFunction extends pulumi.ComponentResource {
     readonly name: pulumi.Output<string>;
     /** The timeout the function was given, in seconds. */
     readonly timeoutSeconds: number;
+    /** The component's logical name, used in alarm descriptions and dashboard titles. */
+    readonly logicalName: string;
+    /** The alarms created for the function (empty without `alarms`). */
+    readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
 
     constructor(name: string, args: ServerlessFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         const timeoutSeconds = args.timeoutSeconds ?? 10;
@@ -78,6 +96,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
         }
         super("bellyfed:compute:ServerlessFunction", name, {}, opts);
         this.timeoutSeconds = timeoutSeconds;
+        this.logicalName = name;
 
         this.logGroup = new aws.cloudwatch.LogGroup(
             `${name}-logs`,
@@ -142,6 +161,52 @@ export class ServerlessFunction extends pulumi.ComponentResource {
 
         this.arn = this.function.arn;
         this.name = this.function.name;
+        if (args.alarms) this.alarms = this.createAlarms(name, args.alarms, args.tags);
         this.registerOutputs({ arn: this.arn, name: this.name, roleArn: this.role.arn, logGroupName: this.logGroup.name });
+    }
+
+    private createAlarms(name: string, alarms: FunctionAlarmArgs, tags: ServerlessFunctionArgs["tags"]): aws.cloudwatch.MetricAlarm[] {
+        const dimensions = { FunctionName: this.function.name };
+        const lambdaMetric = (metricName: string) => ({ namespace: "AWS/Lambda", metricName, dimensions, periodSeconds: 60 });
+        const durationPercent = alarms.durationP99PercentOfTimeout?.threshold ?? 80;
+        const created = [
+            createAlarm(this, `${name}-errors`, alarms, {
+                ...lambdaMetric("Errors"),
+                description: `${name}: the function threw or timed out. Check its log group for the request ids.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                // No invocations means no errors.
+                treatMissingData: "notBreaching",
+            }, alarms.errors, tags),
+            createAlarm(this, `${name}-throttles`, alarms, {
+                ...lambdaMetric("Throttles"),
+                description: `${name}: invocations were throttled (concurrency limit reached); events wait or are retried.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            }, alarms.throttles, tags),
+            createAlarm(this, `${name}-duration-p99`, alarms, {
+                ...lambdaMetric("Duration"),
+                extendedStatistic: "p99",
+                description: `${name}: p99 duration is at ${durationPercent}% of the ${this.timeoutSeconds}s timeout; timeouts are next.`,
+                threshold: Math.round(this.timeoutSeconds * 1000 * (durationPercent / 100)),
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 3,
+                treatMissingData: "notBreaching",
+            }, { ...alarms.durationP99PercentOfTimeout, threshold: undefined }, tags),
+        ];
+        return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);
+    }
+
+    /** Invocations, errors and throttles; duration p50/p99 against the timeout. */
+    dashboardWidgets(region: string): pulumi.Output<DashboardWidget>[] {
+        const dimensions = { FunctionName: this.function.name };
+        const line = (metricName: string, stat: string, label?: string) => ({ namespace: "AWS/Lambda", metricName, dimensions, stat, label });
+        return [
+            metricWidget(`${this.logicalName}: invocations, errors, throttles`, [line("Invocations", "Sum"), line("Errors", "Sum"), line("Throttles", "Sum")], region),
+            metricWidget(`${this.logicalName}: duration (timeout ${this.timeoutSeconds}s)`, [line("Duration", "p50", "p50"), line("Duration", "p99", "p99")], region),
+        ];
     }
 }

@@ -1,6 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
+
+/** Operations whose SystemErrors the table's alarm sums (a metric-math alarm holds at most 10 metrics). */
+export const TABLE_ALARM_OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchGetItem", "BatchWriteItem"];
+
+/** The table's alarms; created only when `topicArn` is given. */
+export interface TableAlarmArgs extends AlarmDestination {
+    /** Read + write throttle events (Sum per minute) >= threshold. Default 1, 2 of 3 periods. */
+    throttledRequests?: AlarmSettings;
+    /** DynamoDB system errors (5xx on AWS's side, Sum per minute over the main operations) >= threshold. Default 1. */
+    systemErrors?: AlarmSettings;
+}
 
 export interface TableArgs {
     /** Partition key attribute name (string-typed). */
@@ -15,6 +28,8 @@ export interface TableArgs {
     ttlAttribute?: string;
     /** Customer-managed KMS key ARN; default is the AWS-managed `aws/dynamodb` key (encryption is always on). */
     kmsKeyArn?: pulumi.Input<string>;
+    /** Throttling and system-error alarms to an SNS topic. Default: no alarms. */
+    alarms?: TableAlarmArgs;
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     transforms?: { table?: ArgsTransform<aws.dynamodb.TableArgs> };
 }
@@ -24,6 +39,9 @@ export class Table extends pulumi.ComponentResource {
     readonly table: aws.dynamodb.Table;
     readonly name: pulumi.Output<string>;
     readonly arn: pulumi.Output<string>;
+    /** The table's alarms (empty without `alarms`). */
+    readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+    private readonly logicalName: string;
 
     constructor(name: string, args: TableArgs, opts?: pulumi.ComponentResourceOptions) {
         for (const field of ["hashKey", "rangeKey", "ttlAttribute"] as const) {
@@ -33,6 +51,7 @@ export class Table extends pulumi.ComponentResource {
             }
         }
         super("bellyfed:data:Table", name, {}, opts);
+        this.logicalName = name;
         const attributes = [{ name: args.hashKey, type: "S" }];
         if (args.rangeKey) attributes.push({ name: args.rangeKey, type: "S" });
         this.table = new aws.dynamodb.Table(
@@ -55,7 +74,53 @@ export class Table extends pulumi.ComponentResource {
         );
         this.name = this.table.name;
         this.arn = this.table.arn;
+        if (args.alarms) this.alarms = this.createAlarms(name, args.alarms, args.tags);
         this.registerOutputs({ name: this.name, arn: this.arn });
+    }
+
+    private createAlarms(name: string, alarms: TableAlarmArgs, tags: TableArgs["tags"]): aws.cloudwatch.MetricAlarm[] {
+        const metric = (id: string, metricName: string, dimensions: Record<string, pulumi.Input<string>>) => ({
+            id,
+            metric: { namespace: "AWS/DynamoDB", metricName, dimensions, period: 60, stat: "Sum" },
+            returnData: false,
+        });
+        const created = [
+            createAlarm(this, `${name}-throttles`, alarms, {
+                metricQueries: [
+                    metric("reads", "ReadThrottleEvents", { TableName: this.table.name }),
+                    metric("writes", "WriteThrottleEvents", { TableName: this.table.name }),
+                    { id: "throttles", expression: "reads + writes", label: "throttle events", returnData: true },
+                ],
+                description: `${name}: requests are throttled. On-demand tables throttle when traffic more than doubles its previous peak within 30 minutes, or on a hot partition key.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 3,
+                datapointsToAlarm: 2,
+                treatMissingData: "notBreaching",
+            }, alarms.throttledRequests, tags),
+            createAlarm(this, `${name}-system-errors`, alarms, {
+                metricQueries: [
+                    ...TABLE_ALARM_OPERATIONS.map((op, i) => metric(`op${i}`, "SystemErrors", { TableName: this.table.name, Operation: op })),
+                    { id: "errors", expression: TABLE_ALARM_OPERATIONS.map((_, i) => `op${i}`).join(" + "), label: "system errors", returnData: true },
+                ],
+                description: `${name}: DynamoDB returned 5xx errors (AWS side). The SDK retries them; check the AWS Health Dashboard if it persists.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            }, alarms.systemErrors, tags),
+        ];
+        return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);
+    }
+
+    /** Consumed capacity and throttles. */
+    dashboardWidgets(region: string): pulumi.Output<DashboardWidget>[] {
+        const dimensions = { TableName: this.table.name };
+        const line = (metricName: string, stat: string) => ({ namespace: "AWS/DynamoDB", metricName, dimensions, stat });
+        return [
+            metricWidget(`${this.logicalName}: consumed capacity`, [line("ConsumedReadCapacityUnits", "Sum"), line("ConsumedWriteCapacityUnits", "Sum")], region),
+            metricWidget(`${this.logicalName}: throttles`, [line("ReadThrottleEvents", "Sum"), line("WriteThrottleEvents", "Sum")], region),
+        ];
     }
 
     /** Read-only access to this table's items. */
