@@ -1,0 +1,62 @@
+import { expect } from "chai";
+import { ProgramRun, runUnderMocks } from "../../plan/engine";
+import { planDocument } from "../../plan/plan";
+import { policies } from "../../policy/pack/policies";
+import { POLICY_RULES } from "../../policy/rules";
+import { stackGraph } from "../support/graph";
+import { brokenProgram } from "./fixtures/brokenProgram";
+import { crossGuardView, packViolations, RunningPack, sorted } from "./crossguard";
+
+describe("CrossGuard policy pack (policy/pack)", function () {
+    this.timeout(60000);
+    let broken: ProgramRun<void>;
+
+    before(async () => {
+        broken = await runUnderMocks({ project: "bellyfed-test", stack: "broken", program: brokenProgram });
+    });
+
+    it("holds one policy per rule of policy/rules.ts, mandatory, in the same order", () => {
+        expect(policies.map((p) => [p.name, p.description, p.enforcementLevel])).to.deep.equal(
+            POLICY_RULES.map((r) => [r.name, r.description, "mandatory"]),
+        );
+    });
+
+    it("reports exactly the offline plan's violations on the broken fixture program", async () => {
+        const plan = planDocument(broken).violations;
+        const pack = await packViolations(crossGuardView(broken.resources));
+        expect(sorted(pack)).to.deep.equal(sorted(plan));
+    });
+
+    it("finds a violation of every rule in the broken fixture program (the comparison is not vacuous)", () => {
+        const found = new Set(planDocument(broken).violations.map((v) => v.policy));
+        expect([...found].sort()).to.deep.equal(POLICY_RULES.map((r) => r.name).sort());
+    });
+
+    it("reports nothing on the dev and prod stacks, like the offline plan", async () => {
+        for (const stack of ["dev", "prod"]) {
+            const { run } = await stackGraph(stack);
+            expect(await packViolations(crossGuardView(run.resources)), stack).to.deep.equal([]);
+            expect(planDocument(run).violations, stack).to.deep.equal([]);
+        }
+    });
+
+    describe("served over gRPC, as `pulumi preview --policy-pack policy/pack` runs it", () => {
+        let pack: RunningPack;
+        before(async () => {
+            pack = await RunningPack.start();
+        });
+        after(() => pack?.stop());
+
+        it("announces the pack as bellyfed with every rule, mandatory", async () => {
+            const info = await pack.info();
+            expect(info.name).to.equal("bellyfed");
+            // EnforcementLevel enum of the analyzer protocol: 1 = MANDATORY.
+            expect(info.policies).to.deep.equal(POLICY_RULES.map((r) => ({ name: r.name, enforcementLevel: 1 })));
+        });
+
+        it("reports exactly the offline plan's violations on the broken fixture program", async () => {
+            const reported = await pack.analyzeStack(crossGuardView(broken.resources));
+            expect(sorted(reported)).to.deep.equal(sorted(planDocument(broken).violations));
+        });
+    });
+});
