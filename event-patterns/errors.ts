@@ -1,0 +1,42 @@
+/**
+ * The one error type of the event-pattern module. `path` names the pattern field that is wrong
+ * (dots for nesting, `$or[i]` inside `$or`, `(pattern)` for the pattern as a whole), and the
+ * message always starts with that path: `detail.price: numeric operand of ">" must be a number ...`.
+ */
+export class EventPatternError extends Error {
+    /** The pattern field that is wrong, e.g. `detail.location.city` or `$or[1].detail.x`. */
+    readonly path: string;
+    /** The message without the leading path. */
+    readonly reason: string;
+
+    constructor(path: string, reason: string) {
+        super(`${path}: ${reason}`);
+        this.name = "EventPatternError";
+        this.path = path;
+        this.reason = reason;
+    }
+}
+
+/** A short, JSON-ish rendering of any value for error messages (bounded length). */
+export function show(value: unknown): string {
+    if (value === undefined) return "undefined";
+    if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+    if (typeof value === "function") return "a function";
+    if (typeof value === "bigint") return `${value}n`;
+    let text: string;
+    try {
+        text = JSON.stringify(value) ?? String(value);
+    } catch {
+        text = String(value);
+    }
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** The JSON type name of a value, for "got <type>" messages. */
+export function typeName(value: unknown): string {
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "array";
+    if (value === undefined) return "undefined";
+    if (typeof value === "number" && !Number.isFinite(value)) return `non-finite number ${value}`;
+    return typeof value === "object" ? "object" : typeof value;
+}
