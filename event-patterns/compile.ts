@@ -8,7 +8,7 @@
  *   leaf      := [ matcher, ... ]                                                  (non-empty)
  *   matcher   := string | number | boolean | null | { operator: operand }         (one key)
  */
-import { EventPatternError, show, typeName } from "./errors";
+import { describeValue, EventPatternError, show, typeName } from "./errors";
 import { CidrBlock, inCidr, IpAddress, parseCidr, parseIp } from "./ip";
 
 export type Scalar = string | number | boolean | null;
@@ -112,7 +112,7 @@ function compileObject(obj: Record<string, unknown>, key: string, path: string, 
             const hint = (OPERATORS as readonly string[]).includes(k)
                 ? ` ("${k}" is an operator: operators go inside the field's array, e.g. "field": [{ "${k}": ${show(value)} }])`
                 : ` (wrap values in an array, e.g. ${show([value])})`;
-            fail(childPath, `must be an array of matchers or a nested object, got ${typeName(value)} ${show(value)}${hint}`);
+            fail(childPath, `must be an array of matchers or a nested object, got ${describeValue(value)}${hint}`);
         }
     }
     return node;
@@ -124,7 +124,7 @@ function compileOr(value: unknown, orPath: string): OrNode {
     }
     const branches = value.map((branch, i) => {
         const branchPath = `${orPath}[${i}]`;
-        if (!isPlainObject(branch)) fail(branchPath, `each $or alternative must be a pattern object, got ${typeName(branch)} ${show(branch)}`);
+        if (!isPlainObject(branch)) fail(branchPath, `each $or alternative must be a pattern object, got ${describeValue(branch)}`);
         if (Object.keys(branch).length === 0) fail(branchPath, "a $or alternative must name at least one field, got {}");
         return compileObject(branch, "", branchPath, true);
     });
@@ -154,7 +154,7 @@ function compileMatcher(v: unknown, path: string, where: string): Matcher {
         return exact(v);
     }
     if (!isPlainObject(v)) {
-        fail(path, `each matcher must be a string, number, boolean, null or an operator object${where}, got ${typeName(v)} ${show(v)}`);
+        fail(path, `each matcher must be a string, number, boolean, null or an operator object${where}, got ${describeValue(v)}`);
     }
     const keys = Object.keys(v);
     if (keys.length === 0) fail(path, `an operator object needs one operator${where}, got {} (supported: ${OPERATOR_LIST})`);
@@ -176,24 +176,24 @@ function compileMatcher(v: unknown, path: string, where: string): Matcher {
                 return (s) => s.toLowerCase().endsWith(lower);
             });
         case "equals-ignore-case": {
-            if (typeof operand !== "string") fail(path, `equals-ignore-case must be a string${ctx}, got ${typeName(operand)} ${show(operand)}`);
+            if (typeof operand !== "string") fail(path, `equals-ignore-case must be a string${ctx}, got ${describeValue(operand)}`);
             const test = equalsIgnoreCase(operand);
             return { kind: "test", test: (x) => typeof x === "string" && test(x) };
         }
         case "wildcard": {
-            if (typeof operand !== "string") fail(path, `wildcard must be a string${ctx}, got ${typeName(operand)} ${show(operand)}`);
-            const re = wildcardRegExp(operand, path, "wildcard");
-            return { kind: "test", test: (x) => typeof x === "string" && re.test(x) };
+            if (typeof operand !== "string") fail(path, `wildcard must be a string${ctx}, got ${describeValue(operand)}`);
+            const test = wildcardMatcher(operand, path, "wildcard");
+            return { kind: "test", test: (x) => typeof x === "string" && test(x) };
         }
         case "exists":
-            if (typeof operand !== "boolean") fail(path, `exists must be true or false${ctx}, got ${typeName(operand)} ${show(operand)}`);
+            if (typeof operand !== "boolean") fail(path, `exists must be true or false${ctx}, got ${describeValue(operand)}`);
             return { kind: "exists", exists: operand };
         case "numeric": {
             const test = numericTest(operand, path, ctx);
             return { kind: "test", test: (x) => typeof x === "number" && test(x) };
         }
         case "cidr": {
-            if (typeof operand !== "string") fail(path, `cidr must be a string such as "10.0.0.0/24"${ctx}, got ${typeName(operand)} ${show(operand)}`);
+            if (typeof operand !== "string") fail(path, `cidr must be a string such as "10.0.0.0/24"${ctx}, got ${describeValue(operand)}`);
             const block = parseCidr(operand);
             if (typeof block === "string") fail(path, block);
             return { kind: "test", test: (x) => typeof x === "string" && cidrTest(block, x) };
@@ -245,36 +245,65 @@ function stringOrIgnoreCase(
             fail(path, `${op} takes a string or { "equals-ignore-case": string }${ctx}, got ${show(operand)}`);
         }
         const inner = operand["equals-ignore-case"];
-        if (typeof inner !== "string") fail(path, `${op} equals-ignore-case must be a string${ctx}, got ${typeName(inner)} ${show(inner)}`);
+        if (typeof inner !== "string") fail(path, `${op} equals-ignore-case must be a string${ctx}, got ${describeValue(inner)}`);
         const t = ignoreCase(inner);
         return { kind: "test", test: (x) => typeof x === "string" && t(x) };
     }
-    return fail(path, `${op} must be a string or { "equals-ignore-case": string }${ctx}, got ${typeName(operand)} ${show(operand)}`);
+    return fail(path, `${op} must be a string or { "equals-ignore-case": string }${ctx}, got ${describeValue(operand)}`);
 }
 
 /**
  * Wildcard syntax: `*` matches any run of characters (including none); `\*` is a literal `*` and
  * `\\` a literal backslash. EventBridge rejects consecutive wildcards (`**`) and any other escape.
+ * Matching is linear (literal segments placed left to right), so no input can make it backtrack.
  */
-export function wildcardRegExp(text: string, path: string, op: string): RegExp {
-    let source = "";
+export function wildcardMatcher(text: string, path: string, op: string): (s: string) => boolean {
+    const segments: string[] = [""];
     for (let i = 0; i < text.length; i++) {
         const c = text[i];
         if (c === "*") {
             if (text[i + 1] === "*") fail(path, `${op} ${JSON.stringify(text)} has consecutive wildcard characters at position ${i} (EventBridge rejects "**")`);
-            source += "[\\s\\S]*";
+            segments.push("");
         } else if (c === "\\") {
             const next = text[i + 1];
             if (next !== "*" && next !== "\\") {
                 fail(path, `${op} ${JSON.stringify(text)} has an invalid escape at position ${i} (only \\* and \\\\ are allowed)`);
             }
-            source += next === "*" ? "\\*" : "\\\\";
+            segments[segments.length - 1] += next;
             i++;
         } else {
-            source += c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+            segments[segments.length - 1] += c;
         }
     }
-    return new RegExp(`^${source}$`, "u");
+    if (segments.length === 1) {
+        const literal = segments[0];
+        return (s) => s === literal;
+    }
+    const first = segments[0];
+    const last = segments[segments.length - 1];
+    const middle = segments.slice(1, -1).filter((m) => m !== "");
+    const fixed = first.length + last.length;
+    return (s) => {
+        if (s.length < fixed || !s.startsWith(first) || !s.endsWith(last)) return false;
+        const end = s.length - last.length;
+        let pos = first.length;
+        for (const m of middle) {
+            const at = s.indexOf(m, pos);
+            if (at < 0 || at + m.length > end) return false;
+            pos = at + m.length;
+        }
+        return true;
+    };
+}
+
+/**
+ * EventBridge compares numbers to six digits after the decimal point. Within +/-1e9 the scaled
+ * values are exact integers in a double; beyond that, doubles are compared as they are.
+ */
+export function compareNumbers(a: number, b: number): number {
+    if (a === b) return 0;
+    if (Math.abs(a) < 1e9 && Math.abs(b) < 1e9) return Math.round(a * 1e6) - Math.round(b * 1e6);
+    return a - b;
 }
 
 const LOWER_OPS = new Set([">", ">="]);
@@ -283,23 +312,23 @@ const NUMERIC_SHAPE = `["=", n], ["<", n], ["<=", n], [">", n], [">=", n] or a r
 
 function numericOperand(value: unknown, op: string, path: string, ctx: string): number {
     if (typeof value !== "number" || !Number.isFinite(value)) {
-        fail(path, `numeric operand of "${op}" must be a number${ctx}, got ${typeName(value)} ${show(value)}`);
+        fail(path, `numeric operand of "${op}" must be a number${ctx}, got ${describeValue(value)}`);
     }
     return value;
 }
 
 function compare(op: string, bound: number): (x: number) => boolean {
     switch (op) {
-        case "=": return (x) => x === bound;
-        case "<": return (x) => x < bound;
-        case "<=": return (x) => x <= bound;
-        case ">": return (x) => x > bound;
-        default: return (x) => x >= bound;
+        case "=": return (x) => compareNumbers(x, bound) === 0;
+        case "<": return (x) => compareNumbers(x, bound) < 0;
+        case "<=": return (x) => compareNumbers(x, bound) <= 0;
+        case ">": return (x) => compareNumbers(x, bound) > 0;
+        default: return (x) => compareNumbers(x, bound) >= 0;
     }
 }
 
 function numericTest(operand: unknown, path: string, ctx: string): (x: number) => boolean {
-    if (!Array.isArray(operand)) fail(path, `numeric operator needs an array: ${NUMERIC_SHAPE}${ctx}, got ${typeName(operand)} ${show(operand)}`);
+    if (!Array.isArray(operand)) fail(path, `numeric operator needs an array: ${NUMERIC_SHAPE}${ctx}, got ${describeValue(operand)}`);
     if (operand.length !== 2 && operand.length !== 4) {
         fail(path, `numeric operator needs one or two comparisons: ${NUMERIC_SHAPE}${ctx}, got ${show(operand)}`);
     }
@@ -318,7 +347,7 @@ function numericTest(operand: unknown, path: string, ctx: string): (x: number) =
         fail(path, `the second numeric comparison must be "<" or "<="${ctx}, got ${show(op2)}`);
     }
     const n2 = numericOperand(operand[3], op2, path, ctx);
-    if (!(n1 < n2)) fail(path, `numeric range lower bound must be less than its upper bound${ctx}, got ${show(operand)}`);
+    if (compareNumbers(n1, n2) >= 0) fail(path, `numeric range lower bound must be less than its upper bound${ctx}, got ${show(operand)}`);
     const second = compare(op2, n2);
     return (x) => first(x) && second(x);
 }
@@ -329,7 +358,7 @@ function anythingButTest(operand: unknown, path: string, ctx: string): (x: Scala
     if (typeof operand === "string") return (x) => x === operand;
     if (typeof operand === "number") {
         if (!Number.isFinite(operand)) fail(path, `${what} number must be finite${ctx}, got ${operand}`);
-        return (x) => x === operand;
+        return (x) => typeof x === "number" && compareNumbers(x, operand) === 0;
     }
     if (Array.isArray(operand)) {
         if (operand.length === 0) fail(path, `${what} list must not be empty${ctx}`);
@@ -338,8 +367,12 @@ function anythingButTest(operand: unknown, path: string, ctx: string): (x: Scala
         if (!allStrings && !allNumbers) {
             fail(path, `${what} list must hold only strings or only numbers${ctx}, got ${show(operand)}`);
         }
-        const set = new Set<Scalar>(operand as Scalar[]);
-        return (x) => set.has(x);
+        if (allStrings) {
+            const set = new Set<string>(operand as string[]);
+            return (x) => typeof x === "string" && set.has(x);
+        }
+        const numbers = operand as number[];
+        return (x) => typeof x === "number" && numbers.some((n) => compareNumbers(x, n) === 0);
     }
     if (isPlainObject(operand)) {
         const keys = Object.keys(operand);
@@ -352,7 +385,7 @@ function anythingButTest(operand: unknown, path: string, ctx: string): (x: Scala
             const list = Array.isArray(value) ? value : [value];
             if (Array.isArray(value) && value.length === 0) fail(path, `${what} ${inner} list must not be empty${ctx}`);
             for (const s of list) {
-                if (typeof s !== "string") fail(path, `${what} ${inner} must be a string or a list of strings${ctx}, got ${typeName(s)} ${show(s)}`);
+                if (typeof s !== "string") fail(path, `${what} ${inner} must be a string or a list of strings${ctx}, got ${describeValue(s)}`);
                 if ((inner === "prefix" || inner === "suffix") && s === "") fail(path, `${what} ${inner} must not be an empty string${ctx}`);
             }
             return list as string[];
@@ -371,12 +404,12 @@ function anythingButTest(operand: unknown, path: string, ctx: string): (x: Scala
                 return (x) => typeof x === "string" && tests.some((t) => t(x));
             }
             case "wildcard": {
-                const res = strings().map((w) => wildcardRegExp(w, path, `${what} wildcard`));
-                return (x) => typeof x === "string" && res.some((re) => re.test(x));
+                const tests = strings().map((w) => wildcardMatcher(w, path, `${what} wildcard`));
+                return (x) => typeof x === "string" && tests.some((t) => t(x));
             }
             default:
                 fail(path, `${what} does not support ${JSON.stringify(inner)}${ctx} (supported: prefix, suffix, equals-ignore-case, wildcard)`);
         }
     }
-    return fail(path, `${what} takes a string, a number, a list of strings or numbers, or { prefix | suffix | equals-ignore-case | wildcard }${ctx}, got ${typeName(operand)} ${show(operand)}`);
+    return fail(path, `${what} takes a string, a number, a list of strings or numbers, or { prefix | suffix | equals-ignore-case | wildcard }${ctx}, got ${describeValue(operand)}`);
 }

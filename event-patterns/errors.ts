@@ -40,3 +40,9 @@ export function typeName(value: unknown): string {
     if (typeof value === "number" && !Number.isFinite(value)) return `non-finite number ${value}`;
     return typeof value === "object" ? "object" : typeof value;
 }
+
+/** "string \"x\"", "number 5", "null", "array [1]": the type and (bounded) value of a bad input. */
+export function describeValue(value: unknown): string {
+    if (value === null || value === undefined) return typeName(value);
+    return `${typeName(value)} ${show(value)}`;
+}

@@ -13,7 +13,7 @@
  * matchesEventPattern / explainEventPatternMatch validate and compile on every call.
  */
 import { compilePattern, ObjectNode, OPERATORS } from "./compile";
-import { EventPatternError, show, typeName } from "./errors";
+import { describeValue, EventPatternError } from "./errors";
 import { MatchFailure, matchNode } from "./match";
 
 export { EventPatternError } from "./errors";
@@ -93,7 +93,7 @@ function isEvent(event: unknown): event is Record<string, unknown> {
 function explain(root: ObjectNode, event: unknown): MatchExplanation {
     if (!isEvent(event)) {
         const hint = typeof event === "string" ? " (parse the event's JSON text first)" : "";
-        return { matched: false, failures: [{ path: "(event)", reason: `an event must be a JSON object, got ${typeName(event)} ${show(event)}${hint}` }] };
+        return { matched: false, failures: [{ path: "(event)", reason: `an event must be a JSON object, got ${describeValue(event)}${hint}` }] };
     }
     const failures: MatchFailure[] = [];
     const matched = matchNode(root, event, failures);

@@ -8,8 +8,8 @@
  * - every other matcher needs the field present with a leaf value (`anything-but` included).
  * With a sink, it also records why the match failed, naming the field (see explain).
  */
-import { LeafNode, Matcher, ObjectNode, Scalar } from "./compile";
-import { show, typeName } from "./errors";
+import { compareNumbers, LeafNode, Matcher, ObjectNode, Scalar } from "./compile";
+import { describeValue, show } from "./errors";
 import { parseIp } from "./ip";
 
 export interface MatchFailure {
@@ -75,17 +75,20 @@ function matchFields(node: ObjectNode, value: unknown, sink?: MatchFailure[], pa
         // A scalar where the pattern expects an object: report that once instead of every missing child.
         const failures: MatchFailure[] = [];
         if (matchFields(node, undefined, failures, path)) return true;
-        sink.push({ path: path || "(event)", reason: `expected an object with nested fields, found ${typeName(value)} ${show(value)}` });
+        const hint = typeof value === "string" && /^\s*[{[]/.test(value) ? " (a JSON string: EventBridge matches parsed JSON, parse it first)" : "";
+        sink.push({ path: path || "(event)", reason: `expected an object with nested fields, found ${describeValue(value)}${hint}` });
         return false;
     }
     let ok = true;
     for (const field of node.fields) {
         const v = obj !== undefined && hasOwn.call(obj, field.key) ? obj[field.key] : undefined;
         const fieldPath = sink ? join(path, field.key) : "";
+        const before = sink ? sink.length : 0;
         const matched = field.kind === "leaf" ? matchLeaf(field, v, sink, fieldPath) : matchNode(field, v, sink, fieldPath);
         if (!matched) {
             if (!sink) return false;
             ok = false;
+            if (v === undefined && obj !== undefined) hintSimilarKey(sink, before, obj, field.key);
         }
     }
     for (const or of node.ors) {
@@ -117,8 +120,23 @@ function matchFields(node: ObjectNode, value: unknown, sink?: MatchFailure[], pa
     return ok;
 }
 
+function normalizeKey(key: string): string {
+    return key.toLowerCase().replace(/[-_\s]/g, "");
+}
+
+/** A missing field whose name the event spells differently (DetailType vs detail-type): say so. */
+function hintSimilarKey(sink: MatchFailure[], from: number, obj: Record<string, unknown>, key: string): void {
+    const wanted = normalizeKey(key);
+    const similar = Object.keys(obj).find((k) => k !== key && normalizeKey(k) === wanted);
+    if (similar === undefined) return;
+    for (let i = from; i < sink.length; i++) {
+        sink[i] = { path: sink[i].path, reason: `${sink[i].reason} (the event has ${JSON.stringify(similar)}; field names are case-sensitive)` };
+    }
+}
+
 function exactEquals(m: Extract<Matcher, { kind: "exact" }>, x: Scalar): boolean {
     if (x === m.value) return true;
+    if (typeof x === "number" && typeof m.value === "number") return compareNumbers(x, m.value) === 0;
     if (m.ip !== undefined && typeof x === "string") {
         const ip = parseIp(x);
         return ip !== undefined && ip.family === m.ip.family && ip.value === m.ip.value;
