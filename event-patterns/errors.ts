@@ -38,7 +38,15 @@ export function typeName(value: unknown): string {
     if (Array.isArray(value)) return "array";
     if (value === undefined) return "undefined";
     if (typeof value === "number" && !Number.isFinite(value)) return `non-finite number ${value}`;
-    return typeof value === "object" ? "object" : typeof value;
+    if (typeof value === "object") {
+        const proto = Object.getPrototypeOf(value);
+        if (proto === Object.prototype || proto === null) return "object";
+        const name = (proto?.constructor as { name?: string } | undefined)?.name || "unknown class";
+        // A Pulumi Output (or any Promise) has to be resolved before its value can be validated.
+        const hint = /Output/.test(name) || typeof (value as { then?: unknown }).then === "function" ? "; resolve it first, e.g. inside .apply" : "";
+        return `an instance of ${name} (not a plain JSON object${hint})`;
+    }
+    return typeof value;
 }
 
 /** "string \"x\"", "number 5", "null", "array [1]": the type and (bounded) value of a bad input. */

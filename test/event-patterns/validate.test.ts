@@ -21,6 +21,9 @@ const bad: Bad[] = [
     ["a pattern that is null", null, "(pattern)", "an event pattern must be a JSON object, got null"],
     ["a pattern that is a string", "{}", "(pattern)", "an event pattern must be a JSON object, got string"],
     ["an empty pattern", {}, "(pattern)", "an event pattern must name at least one field"],
+    ["a pattern that is a class instance (e.g. an unresolved Output)", new (class OutputImpl {})(), "(pattern)", "got an instance of OutputImpl (not a plain JSON object; resolve it first, e.g. inside .apply)"],
+    ["a pattern that is a Promise", Promise.resolve({ source: ["x"] }), "(pattern)", "got an instance of Promise (not a plain JSON object; resolve it first"],
+    ["a matcher that is a Date", { time: [new Date(0)] }, "time", "got an instance of Date (not a plain JSON object)"],
     // structure
     ["a leaf that is a string", { source: "aws.ec2" }, "source", 'must be an array of matchers or a nested object, got string "aws.ec2"'],
     ["a nested leaf that is a number", { detail: { location: { city: 5 } } }, "detail.location.city", "must be an array of matchers or a nested object, got number 5"],
