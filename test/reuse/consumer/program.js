@@ -1,0 +1,78 @@
+// A consumer of the published package: plain JavaScript, run from a fresh project outside the
+// repository where `@bellyfed/platform` was installed from its tarball (see test/reuse/pack.test.ts).
+// Prints one JSON document: every resource registered (type, name) and the URNs of a few children,
+// whose type chain shows their parent component.
+"use strict";
+const pulumi = require("@pulumi/pulumi");
+
+const registered = [];
+const handlerCode = {};
+const mocks = {
+    newResource: (args) => {
+        registered.push({ type: args.type, name: args.name });
+        if (args.type === "aws:lambda/function:Function") {
+            handlerCode[args.name] = Promise.resolve(args.inputs.code.assets).then((assets) => assets["__index.js"].text);
+        }
+        const name = args.inputs.name ?? `${args.name}-abc1234`;
+        const arn = `arn:aws:mock:us-east-1:123456789012:${name}`;
+        return { id: `${args.name}-id`, state: { ...args.inputs, name, arn, url: `https://${args.name}.example`, invokeArn: arn, executionArn: arn } };
+    },
+    call: (args) => (args.token === "aws:index/getRegion:getRegion" ? { name: "us-east-1", region: "us-east-1" } : args.inputs),
+};
+
+const resolved = (output) => new Promise((resolve) => pulumi.output(output).apply(resolve));
+
+async function main() {
+    // Mocks first: a resource created before setMocks would bypass them.
+    await pulumi.runtime.setMocks(mocks, "consumer", "test", false);
+    const library = require("@bellyfed/platform");
+    const components = require("@bellyfed/platform/components");
+    const patterns = require("@bellyfed/platform/event-patterns");
+
+    const bus = new components.EventBus("orders-bus", { archiveRetentionDays: 7 });
+    const pattern = { source: ["shop.orders"], "detail-type": ["OrderPlaced"] };
+    const queue =
+        typeof components.ProcessedQueue === "function"
+            ? new components.ProcessedQueue("order-events", {
+                  consumer: { callbackFactory: () => async () => ({ batchItemFailures: [] }) },
+              })
+            : undefined;
+    if (queue) bus.routeTo?.("order-placed", pattern, queue);
+    const api = new library.QueryApi("orders-api", {
+        routes: {
+            order: {
+                method: "GET",
+                path: "/order/{id}",
+                handler: {
+                    callbackFactory: () => async () => ({ statusCode: 200, body: "{}" }),
+                    policyStatements: [bus.publishStatement()],
+                },
+            },
+        },
+    });
+
+    const urns = {
+        bus: await resolved(bus.bus.urn),
+        apiStage: await resolved(api.stage.urn),
+        apiRouteFunction: await resolved(api.functions.order.urn),
+        apiFunction: await resolved(api.functions.order.function.urn),
+    };
+    await pulumi.runtime.waitForRPCs();
+    const code = {};
+    for (const [name, text] of Object.entries(handlerCode)) code[name] = await text;
+    process.stdout.write(
+        JSON.stringify({
+            exportsShareModules: library.QueryApi === components.QueryApi,
+            hasProcessedQueue: queue !== undefined,
+            registered,
+            urns,
+            code,
+            patternMatches: patterns.matchesEventPattern(pattern, { source: "shop.orders", "detail-type": "OrderPlaced", detail: {} }),
+        }),
+    );
+}
+
+main().catch((err) => {
+    process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,99 @@
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+
+const exec = promisify(execFile);
+export const ROOT = path.resolve(__dirname, "../..");
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/** The package manifest as committed. */
+export function manifest(): Record<string, any> {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+}
+
+/** Every file the manifest points consumers at (main, types, exports, typesVersions), package-relative. */
+export function entryPointFiles(pkg = manifest()): string[] {
+    const targets: string[] = [pkg.main, pkg.types];
+    const walk = (v: unknown): void => {
+        if (typeof v === "string") targets.push(v);
+        else if (v && typeof v === "object") Object.values(v).forEach(walk);
+    };
+    walk(pkg.exports);
+    walk(pkg.typesVersions);
+    return [...new Set(targets.filter(Boolean).map((t) => path.posix.normalize(t).replace(/^\.\//, "")))].sort();
+}
+
+export interface PackResult {
+    /** Absolute path of the tarball. */
+    tarball: string;
+    /** Files in the tarball, package-relative, from `npm pack --json`. */
+    files: string[];
+}
+
+/**
+ * Packs the library the way `npm publish` would, without touching the repository's dist/: the
+ * manifest, README and the sources tsconfig.build.json compiles are copied into a staging folder
+ * (node_modules linked), and `npm pack` runs there, so its `prepack` script does the build.
+ */
+export async function packLibrary(workDir: string): Promise<PackResult> {
+    const staging = path.join(workDir, "staging");
+    fs.mkdirSync(staging, { recursive: true });
+    const build = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8"));
+    const copied = ["package.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", ...(build.include as string[])];
+    for (const entry of copied) {
+        const from = path.join(ROOT, entry);
+        if (fs.existsSync(from)) fs.cpSync(from, path.join(staging, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(staging, "node_modules"), "junction");
+    const { stdout } = await exec(NPM, ["pack", "--json", "--pack-destination", workDir], { cwd: staging });
+    const [result] = JSON.parse(stdout);
+    return { tarball: path.join(workDir, result.filename), files: result.files.map((f: { path: string }) => f.path).sort() };
+}
+
+/**
+ * A fresh project outside the repository with the tarball installed by npm (its dependencies come
+ * from the npm cache when possible). The peers @pulumi/pulumi and @pulumi/aws are linked from the
+ * repository's node_modules instead of being downloaded again: same versions, seconds instead of minutes.
+ */
+export async function installIntoFreshProject(workDir: string, tarball: string): Promise<string> {
+    const project = path.join(workDir, "consumer");
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bellyfed-consumer", version: "1.0.0", private: true }, null, 2));
+    await exec(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--legacy-peer-deps", tarball], { cwd: project });
+    for (const peer of Object.keys(manifest().peerDependencies ?? {})) {
+        const link = path.join(project, "node_modules", peer);
+        fs.mkdirSync(path.dirname(link), { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules", peer), link, "junction");
+    }
+    return project;
+}
+
+/** A temporary folder outside the repository, removed by the returned function. */
+export function tempDir(prefix: string): { dir: string; remove: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs a file with node from a directory; resolves stdout, rejects with stderr. */
+export async function runNode(cwd: string, file: string): Promise<string> {
+    const { stdout } = await exec(process.execPath, [file], { cwd, maxBuffer: 16 * 1024 * 1024 });
+    return stdout;
+}
+
+/**
+ * Type-checks a TypeScript file in the consumer project with the given module resolution; resolves
+ * to tsc's diagnostics ("" when clean).
+ */
+export async function typecheck(project: string, file: string, moduleResolution: "node" | "node16"): Promise<string> {
+    const config = path.join(project, `tsconfig.${moduleResolution}.json`);
+    const compilerOptions = { strict: true, noEmit: true, target: "ES2022", module: moduleResolution === "node" ? "commonjs" : "node16", moduleResolution, skipLibCheck: true, types: [] };
+    fs.writeFileSync(config, JSON.stringify({ compilerOptions, files: [file] }));
+    try {
+        await exec(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", config], { cwd: project });
+        return "";
+    } catch (e: any) {
+        return String(e.stdout || e.message);
+    }
+}
