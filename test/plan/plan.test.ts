@@ -52,6 +52,6 @@ describe("offline plan (npm run plan)", function () {
     it("exits 2 naming the stacks that exist for an unknown stack", async () => {
         const error = await plan("--stack", "nope").then(() => undefined, (e) => e);
         expect(error.code).to.equal(2);
-        expect(error.stderr).to.include('No config for stack "nope"').and.include("dev, prod");
+        expect(error.stderr).to.include('No config for stack "nope"').and.include("dev, local, prod");
     });
 });
