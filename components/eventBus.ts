@@ -1,6 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement } from "./types";
+import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
+import { AlarmSettings, createAlarm } from "./alarms";
+import { isAwsManagedSqsKey, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
+import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
 export interface EventBusArgs {
     /** Physical bus name. Default: auto-named from the component name. */
@@ -20,6 +23,12 @@ export class EventBus extends pulumi.ComponentResource {
     readonly archive?: aws.cloudwatch.EventArchive;
     readonly name: pulumi.Output<string>;
     readonly arn: pulumi.Output<string>;
+    /** The routes declared with `route()`, in declaration order. */
+    readonly routes: EventRoute[] = [];
+    /** The component's logical name (the first half of every route's `bellyfed:rule` tag). */
+    readonly logicalName: string;
+    /** The tags given to the bus; routes inherit them. */
+    readonly tags: EventBusArgs["tags"];
 
     constructor(name: string, args: EventBusArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         const retention = args.archiveRetentionDays ?? 0;
@@ -27,6 +36,8 @@ export class EventBus extends pulumi.ComponentResource {
             throw new ComponentArgumentError("EventBus", name, "archiveRetentionDays", `must be a whole number of days >= 0, got ${retention}`);
         }
         super("bellyfed:events:EventBus", name, {}, opts);
+        this.logicalName = name;
+        this.tags = args.tags;
 
         this.bus = new aws.cloudwatch.EventBus(
             name,
@@ -52,5 +63,280 @@ export class EventBus extends pulumi.ComponentResource {
     /** The statement that lets a principal publish to this bus and no other. */
     publishStatement(): PolicyStatement {
         return { Sid: "PublishToBus", Effect: "Allow", Action: ["events:PutEvents"], Resource: this.arn };
+    }
+
+    /**
+     * Routes the events matching `pattern` to a processed queue: a rule on this bus, a target with
+     * its own dead-letter queue and retry policy, and the queue-policy statement that lets
+     * EventBridge send for this rule only. Everything is validated before anything is registered.
+     */
+    route(routeName: string, args: EventRouteArgs): EventRoute {
+        if (this.routes.some((r) => r.routeName === routeName)) {
+            throw new ComponentArgumentError("EventBus", this.logicalName, `routes.${routeName}`, "is declared twice; route names must be unique per bus");
+        }
+        const route = new EventRoute(`${this.logicalName}-${routeName}`, { ...args, bus: this, routeName }, { parent: this });
+        this.routes.push(route);
+        return route;
+    }
+}
+
+/** Tag on every rule a route creates: `<bus component name>/<route name>` (the ops CLI finds rules by it). */
+export const RULE_TAG = "bellyfed:rule";
+/** Tag on a route's target DLQ: the same `<bus>/<route>` value. */
+export const ROUTE_TAG = "bellyfed:route";
+
+/** The settings of one route from a bus to a processed queue. */
+export interface EventRouteArgs {
+    /**
+     * The EventBridge event pattern; validated when the route is declared. Build the pattern of a
+     * catalog event from the catalog (`catalogEventPattern`), never from strings typed twice.
+     */
+    pattern: EventPattern;
+    /** The queue receiving the matching events; its message body is the whole EventBridge envelope. */
+    queue: ProcessedQueue;
+    /** Rule description. Default: names the route and the queue. */
+    description?: string;
+    /** Whether the rule is enabled. Default true. */
+    enabled?: boolean;
+    /** Seconds EventBridge keeps retrying a failed delivery (60..86400). Default 86400 (24 h, the maximum). */
+    maximumEventAgeSeconds?: number;
+    /** Delivery retries before the event goes to the target DLQ (0..185). Default 185 (the maximum). */
+    maximumRetryAttempts?: number;
+    /** FIFO queues only, and required there: the message group of the delivered events (1..128 characters). */
+    messageGroupId?: string;
+    /** Seconds the target DLQ keeps undeliverable events (60..1209600). Default 1209600 (14 days). */
+    targetDlqRetentionSeconds?: number;
+    /** SNS topic for the target-DLQ alarm's ALARM and OK notifications. Without it, no alarm. */
+    alarmTopicArn?: pulumi.Input<string>;
+    alarms?: {
+        /**
+         * Events EventBridge could not deliver: AWS/SQS ApproximateNumberOfMessagesVisible (Maximum)
+         * of the target DLQ >= threshold. Default 1 message, 1 of 1 one-minute period.
+         */
+        targetDlqMessages?: AlarmSettings;
+    };
+    /** Tags of the route's resources. Default: the bus's tags. */
+    tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    transforms?: {
+        rule?: ArgsTransform<aws.cloudwatch.EventRuleArgs>;
+        target?: ArgsTransform<aws.cloudwatch.EventTargetArgs>;
+        targetDlq?: ArgsTransform<aws.sqs.QueueArgs>;
+        targetDlqPolicy?: ArgsTransform<aws.sqs.QueuePolicyArgs>;
+    };
+}
+
+/** What the stack exports per route (the ops CLI reads it). */
+export interface EventRouteDescription {
+    /** `<bus component name>/<route name>`, the value of the rule's `bellyfed:rule` tag. */
+    name: string;
+    ruleName: pulumi.Output<string>;
+    ruleArn: pulumi.Output<string>;
+    busName: pulumi.Output<string>;
+    pattern: EventPattern;
+    /** The processed queue (component name) the route delivers to. */
+    queue: string;
+    targetDlqUrl: pulumi.Output<string>;
+    targetDlqArn: pulumi.Output<string>;
+    targetDlqName: pulumi.Output<string>;
+}
+
+/** Letters and digits only, each dash-separated word capitalized: a valid policy Sid fragment. */
+function sidFragment(text: string): string {
+    return text
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join("");
+}
+
+/** Validates a route before any of its resources exists; messages name `routes.<route>.<field>`. */
+function checkRoute(busName: string, routeName: string, args: EventRouteArgs): void {
+    const fail = (field: string, message: string): never => {
+        throw new ComponentArgumentError("EventBus", busName, field ? `routes.${routeName}.${field}` : `routes.${routeName}`, message);
+    };
+    if (typeof routeName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(routeName)) {
+        fail("", "name must start with a lower-case letter and hold at most 40 lower-case letters, digits or dashes");
+    }
+    try {
+        validateEventPattern(args.pattern);
+    } catch (error) {
+        if (error instanceof EventPatternError) fail("pattern", `is invalid: ${error.message}`);
+        throw error;
+    }
+    const queue = args.queue;
+    if (!(queue instanceof ProcessedQueue)) fail("queue", "must be a ProcessedQueue");
+    const range = (field: keyof EventRouteArgs, min: number, max: number) => {
+        const v = args[field];
+        if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
+    };
+    range("maximumEventAgeSeconds", 60, 86400);
+    range("maximumRetryAttempts", 0, 185);
+    range("targetDlqRetentionSeconds", 60, 1209600);
+    if (queue.fifo) {
+        if (!args.messageGroupId || args.messageGroupId.length > 128) {
+            fail("messageGroupId", `is required for the FIFO queue "${queue.logicalName}" (1..128 characters)`);
+        }
+        if (!queue.contentBasedDeduplication) {
+            fail("queue", `"${queue.logicalName}" is FIFO without content-based deduplication, which EventBridge requires of FIFO targets`);
+        }
+    } else if (args.messageGroupId !== undefined) {
+        fail("messageGroupId", `applies to FIFO queues only; "${queue.logicalName}" is a standard queue`);
+    }
+    if (queue.encryption.type === "kms" && isAwsManagedSqsKey(queue.encryption.keyArn)) {
+        fail("queue", `"${queue.logicalName}" is encrypted with the AWS-managed key alias/aws/sqs, which EventBridge cannot use; use SSE-SQS or a customer-managed key`);
+    }
+}
+
+/**
+ * One route from a bus to a processed queue (created by `EventBus.route`): the rule on the bus, the
+ * SQS target with `eventBusName`, a retry policy and a dead-letter queue of its own for events
+ * EventBridge could not deliver, and the queue-policy statement on the processed queue that lets
+ * `events.amazonaws.com` send only when `aws:SourceArn` is this rule's ARN.
+ */
+export class EventRoute extends pulumi.ComponentResource {
+    readonly rule: aws.cloudwatch.EventRule;
+    readonly target: aws.cloudwatch.EventTarget;
+    readonly targetDlq: aws.sqs.Queue;
+    readonly targetDlqPolicy: aws.sqs.QueuePolicy;
+    readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
+    readonly routeName: string;
+    /** `<bus component name>/<route name>`. */
+    readonly routeKey: string;
+    readonly pattern: EventPattern;
+    readonly queue: ProcessedQueue;
+    private readonly busName: pulumi.Output<string>;
+
+    constructor(name: string, args: EventRouteArgs & { bus: EventBus; routeName: string }, opts?: pulumi.ComponentResourceOptions) {
+        checkRoute(args.bus.logicalName, args.routeName, args);
+        super("bellyfed:events:EventRoute", name, {}, opts);
+        const { bus, queue } = args;
+        this.routeName = args.routeName;
+        this.routeKey = `${bus.logicalName}/${args.routeName}`;
+        this.pattern = args.pattern;
+        this.queue = queue;
+        this.busName = bus.name;
+        const tags = args.tags ?? bus.tags;
+        const tagged = (extra: Record<string, string>) => pulumi.output(tags ?? {}).apply((t) => ({ ...t, ...extra }));
+
+        this.rule = new aws.cloudwatch.EventRule(
+            name,
+            applyTransform<aws.cloudwatch.EventRuleArgs>(
+                {
+                    eventBusName: bus.name,
+                    eventPattern: JSON.stringify(args.pattern),
+                    description: args.description ?? `Route ${this.routeKey}: matching events go to the ${queue.logicalName} queue`,
+                    state: args.enabled === false ? "DISABLED" : "ENABLED",
+                    tags: tagged({ [RULE_TAG]: this.routeKey }),
+                },
+                args.transforms?.rule,
+            ),
+            { parent: this },
+        );
+
+        // EventBridge target DLQs must be standard queues (never FIFO). SSE-SQS: EventBridge needs no key grant.
+        this.targetDlq = new aws.sqs.Queue(
+            `${name}-target-dlq`,
+            applyTransform<aws.sqs.QueueArgs>(
+                {
+                    sqsManagedSseEnabled: true,
+                    messageRetentionSeconds: args.targetDlqRetentionSeconds ?? 1209600,
+                    tags: tagged({ [QUEUE_ROLE_TAG]: "target-dlq", [ROUTE_TAG]: this.routeKey }),
+                },
+                args.transforms?.targetDlq,
+            ),
+            { parent: this },
+        );
+        const sendForThisRule = (queueArn: pulumi.Input<string>): PolicyStatement => ({
+            Sid: `EventBridge${sidFragment(this.routeKey)}`,
+            Effect: "Allow",
+            Principal: { Service: "events.amazonaws.com" },
+            Action: "sqs:SendMessage",
+            Resource: queueArn,
+            // On a custom bus the rule ARN is rule/<bus>/<rule>: taken from the rule, never rebuilt.
+            Condition: { ArnEquals: { "aws:SourceArn": this.rule.arn } },
+        });
+        this.targetDlqPolicy = new aws.sqs.QueuePolicy(
+            `${name}-target-dlq-policy`,
+            applyTransform<aws.sqs.QueuePolicyArgs>(
+                {
+                    queueUrl: this.targetDlq.url,
+                    policy: policyDocument([
+                        {
+                            Sid: "DenyInsecureTransport",
+                            Effect: "Deny",
+                            Principal: "*",
+                            Action: "sqs:*",
+                            Resource: this.targetDlq.arn,
+                            Condition: { Bool: { "aws:SecureTransport": "false" } },
+                        },
+                        sendForThisRule(this.targetDlq.arn),
+                    ]),
+                },
+                args.transforms?.targetDlqPolicy,
+            ),
+            { parent: this },
+        );
+
+        queue.allowEventBridgeRule(`EventBridge${sidFragment(this.routeKey)}`, this.rule.arn);
+
+        this.target = new aws.cloudwatch.EventTarget(
+            name,
+            applyTransform<aws.cloudwatch.EventTargetArgs>(
+                {
+                    rule: this.rule.name,
+                    eventBusName: bus.name,
+                    arn: queue.queueArn,
+                    deadLetterConfig: { arn: this.targetDlq.arn },
+                    retryPolicy: {
+                        maximumEventAgeInSeconds: args.maximumEventAgeSeconds ?? 86400,
+                        maximumRetryAttempts: args.maximumRetryAttempts ?? 185,
+                    },
+                    sqsTarget: queue.fifo ? { messageGroupId: args.messageGroupId } : undefined,
+                },
+                args.transforms?.target,
+            ),
+            // Deliveries start as soon as the target exists: both queue policies first.
+            { parent: this, dependsOn: [this.targetDlqPolicy, queue.queuePolicy] },
+        );
+
+        if (args.alarmTopicArn) {
+            const alarm = createAlarm(
+                this,
+                `${name}-target-dlq-messages`,
+                { topicArn: args.alarmTopicArn },
+                {
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: { QueueName: this.targetDlq.name },
+                    periodSeconds: 60,
+                    statistic: "Maximum",
+                    description: `${this.routeKey}: EventBridge could not deliver events to ${queue.logicalName} (after its retries); they wait in the target DLQ.`,
+                    threshold: 1,
+                    comparisonOperator: "GreaterThanOrEqualToThreshold",
+                    evaluationPeriods: 1,
+                    treatMissingData: "notBreaching",
+                },
+                args.alarms?.targetDlqMessages,
+                args.tags ?? bus.tags,
+            );
+            if (alarm) this.alarms.push(alarm);
+        }
+
+        this.registerOutputs({ ruleName: this.rule.name, ruleArn: this.rule.arn, targetDlqUrl: this.targetDlq.url });
+    }
+
+    /** The entry of the stack's `rules` output. */
+    describe(): EventRouteDescription {
+        return {
+            name: this.routeKey,
+            ruleName: this.rule.name,
+            ruleArn: this.rule.arn,
+            busName: this.busName,
+            pattern: this.pattern,
+            queue: this.queue.logicalName,
+            targetDlqUrl: this.targetDlq.url,
+            targetDlqArn: this.targetDlq.arn,
+            targetDlqName: this.targetDlq.name,
+        };
     }
 }

@@ -3,6 +3,8 @@ export * from "./types";
 export * from "./serverlessFunction";
 export * from "./table";
 export * from "./eventBus";
+export * from "./processedQueue";
+export * from "./alarmTopic";
 export * from "./queryApi";
 export * from "./alarms";
 export * from "./dashboard";
