@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { ProgramRun, runUnderMocks } from "../../plan/engine";
 import { planDocument } from "../../plan/plan";
 import { policies } from "../../policy/pack/policies";
+import { availableStacks } from "../../plan/stackFiles";
 import { POLICY_RULES } from "../../policy/rules";
 import { stackGraph } from "../support/graph";
 import { brokenProgram } from "./fixtures/brokenProgram";
@@ -32,8 +33,8 @@ describe("CrossGuard policy pack (policy/pack)", function () {
         expect([...found].sort()).to.deep.equal(POLICY_RULES.map((r) => r.name).sort());
     });
 
-    it("reports nothing on the dev and prod stacks, like the offline plan", async () => {
-        for (const stack of ["dev", "prod"]) {
+    it("reports nothing on any stack (dev, prod, local), like the offline plan", async () => {
+        for (const stack of availableStacks()) {
             const { run } = await stackGraph(stack);
             expect(await packViolations(crossGuardView(run.resources)), stack).to.deep.equal([]);
             expect(planDocument(run).violations, stack).to.deep.equal([]);
