@@ -1,0 +1,214 @@
+import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { Ctx } from "../context";
+import { discoverQueues, queueAttributes } from "../discovery";
+import { EXIT_FAILED, EXIT_OK } from "../errors";
+import { duration, table } from "../render";
+
+export interface QueueThresholds {
+    /**
+     * Oldest message older than this (seconds) makes a queue unhealthy. Default, per queue: what retries
+     * alone explain, maxReceiveCount x visibility timeout + 5 minutes (the ProcessedQueue's age alarm).
+     */
+    maxAgeSeconds?: number;
+    /** More visible messages than this makes a queue unhealthy. */
+    maxDepth: number;
+}
+
+export interface QueueReport {
+    name: string;
+    queueName?: string;
+    visible?: number;
+    inFlight?: number;
+    delayed?: number;
+    /** ApproximateAgeOfOldestMessage (CloudWatch, Maximum over the last minutes), seconds. */
+    oldestAgeSeconds?: number;
+    /** The age threshold applied to this queue. */
+    maxAgeSeconds?: number;
+    dlq?: { name: string; visible: number; inFlight?: number; oldestAgeSeconds?: number; retentionSeconds?: number };
+    targetDlqs: { name: string; visible: number }[];
+    healthy: boolean;
+    problems: string[];
+}
+
+/** The health verdict of one queue: what an operator must look at, in words. */
+export function verdict(report: Omit<QueueReport, "healthy" | "problems">, thresholds: QueueThresholds): { healthy: boolean; problems: string[] } {
+    const problems: string[] = [];
+    if (!report.queueName) problems.push("no source queue tagged bellyfed:queue-role=source");
+    if (!report.dlq) problems.push("no DLQ tagged bellyfed:queue-role=dlq");
+    const dlqDepth = (report.dlq?.visible ?? 0) + (report.dlq?.inFlight ?? 0);
+    if (dlqDepth > 0) problems.push(`DLQ holds ${dlqDepth} message(s): run \`dlq inspect ${report.name}\``);
+    const { dlq } = report;
+    if (dlq?.oldestAgeSeconds !== undefined && dlq.retentionSeconds && dlq.oldestAgeSeconds > 0.75 * dlq.retentionSeconds) {
+        problems.push(`oldest DLQ message is ${duration(dlq.oldestAgeSeconds)} old, close to the DLQ's ${duration(dlq.retentionSeconds)} retention: it will expire`);
+    }
+    for (const t of report.targetDlqs) if (t.visible > 0) problems.push(`target DLQ ${t.name} holds ${t.visible} event(s) EventBridge could not deliver`);
+    const maxAge = thresholds.maxAgeSeconds ?? report.maxAgeSeconds;
+    if (report.oldestAgeSeconds !== undefined && maxAge !== undefined && report.oldestAgeSeconds > maxAge) {
+        problems.push(`oldest message is ${duration(report.oldestAgeSeconds)} old (> ${duration(maxAge)}): the consumer is not keeping up or is failing`);
+    }
+    if ((report.visible ?? 0) > thresholds.maxDepth) problems.push(`${report.visible} messages waiting (> ${thresholds.maxDepth})`);
+    return { healthy: problems.length === 0, problems };
+}
+
+const num = (value: string | undefined) => (value === undefined ? undefined : Number(value));
+
+/** How old a message can get from retries alone: maxReceiveCount x visibility timeout + 5 minutes. */
+function retriesExplain(attrs: Record<string, string> | undefined): number | undefined {
+    const visibility = num(attrs?.VisibilityTimeout);
+    let maxReceiveCount: number | undefined;
+    try {
+        maxReceiveCount = attrs?.RedrivePolicy ? Number(JSON.parse(attrs.RedrivePolicy).maxReceiveCount) : undefined;
+    } catch {
+        maxReceiveCount = undefined;
+    }
+    if (visibility === undefined || !maxReceiveCount || !Number.isFinite(maxReceiveCount)) return undefined;
+    return maxReceiveCount * visibility + 300;
+}
+
+/** Every ProcessedQueue of the stack with its depth, age, DLQ depth and verdict (AWS). */
+export async function awsQueueReports(ctx: Ctx, stack: string, thresholds: QueueThresholds, prefix?: string): Promise<QueueReport[]> {
+    const queues = await discoverQueues(ctx, stack, prefix);
+    const counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] as const;
+    const reports = await Promise.all(
+        queues.map(async (q) => {
+            const source = q.source ? await queueAttributes(ctx, q.source.url, [...counts, "VisibilityTimeout", "RedrivePolicy"]) : undefined;
+            const dlq = q.dlq ? await queueAttributes(ctx, q.dlq.url, [...counts, "MessageRetentionPeriod"]) : undefined;
+            const targets = await Promise.all(q.targetDlqs.map(async (t) => ({ name: t.name, attrs: await queueAttributes(ctx, t.url, ["ApproximateNumberOfMessages"]) })));
+            return { q, source, dlq, targets };
+        }),
+    );
+    const ages = await oldestAges(
+        ctx,
+        queues.flatMap((q) => [q.source?.name, q.dlq?.name]).filter((n): n is string => Boolean(n)),
+    );
+    return reports.map(({ q, source, dlq, targets }) => {
+        const base = {
+            name: q.name,
+            queueName: q.source?.name,
+            visible: num(source?.ApproximateNumberOfMessages),
+            inFlight: num(source?.ApproximateNumberOfMessagesNotVisible),
+            delayed: num(source?.ApproximateNumberOfMessagesDelayed),
+            oldestAgeSeconds: q.source ? ages.get(q.source.name) : undefined,
+            maxAgeSeconds: thresholds.maxAgeSeconds ?? retriesExplain(source),
+            dlq:
+                q.dlq && dlq
+                    ? {
+                          name: q.dlq.name,
+                          visible: num(dlq.ApproximateNumberOfMessages) ?? 0,
+                          inFlight: num(dlq.ApproximateNumberOfMessagesNotVisible) ?? 0,
+                          oldestAgeSeconds: ages.get(q.dlq.name),
+                          retentionSeconds: num(dlq.MessageRetentionPeriod),
+                      }
+                    : undefined,
+            targetDlqs: targets.map((t) => ({ name: t.name, visible: num(t.attrs.ApproximateNumberOfMessages) ?? 0 })),
+        };
+        return { ...base, ...verdict(base, thresholds) };
+    });
+}
+
+/**
+ * ApproximateAgeOfOldestMessage per queue (AWS/SQS, dimension QueueName, Maximum, 1-minute periods over
+ * the last 15 minutes, latest datapoint). SQS publishes it every minute for active queues; a queue with
+ * no datapoint has no age to report.
+ */
+export async function oldestAges(ctx: Ctx, queueNames: string[]): Promise<Map<string, number>> {
+    const ages = new Map<string, number>();
+    const end = ctx.now();
+    const start = new Date(end.getTime() - 15 * 60 * 1000);
+    // GetMetricData takes at most 500 queries per call.
+    for (let i = 0; i < queueNames.length; i += 500) {
+        const chunk = queueNames.slice(i, i + 500);
+        const queries: MetricDataQuery[] = chunk.map((name, j) => ({
+            Id: `age${i + j}`,
+            MetricStat: { Metric: { Namespace: "AWS/SQS", MetricName: "ApproximateAgeOfOldestMessage", Dimensions: [{ Name: "QueueName", Value: name }] }, Period: 60, Stat: "Maximum" },
+            ReturnData: true,
+        }));
+        let token: string | undefined;
+        do {
+            const page = await ctx.call("cloudwatch:GetMetricData", () =>
+                ctx.aws().cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: end, ScanBy: "TimestampDescending", NextToken: token })),
+            );
+            for (const result of page.MetricDataResults ?? []) {
+                const index = Number(result.Id?.slice(3));
+                const name = queueNames[index];
+                if (name !== undefined && result.Values?.length && !ages.has(name)) ages.set(name, result.Values[0]);
+            }
+            token = page.NextToken;
+        } while (token);
+    }
+    return ages;
+}
+
+/** The same report from the local runtime's state (no CloudWatch there: no age). */
+export async function localQueueReports(ctx: Ctx, thresholds: QueueThresholds): Promise<{ stack: string; reports: QueueReport[] }> {
+    const state = await ctx.local().state();
+    const reports = state.queues.map((q) => {
+        const base = {
+            name: q.name,
+            queueName: q.name,
+            visible: q.visible,
+            inFlight: q.inFlight,
+            dlq: q.dlq ? { name: q.dlq.name, visible: q.dlq.visible } : undefined,
+            targetDlqs: [],
+        };
+        return { ...base, ...verdict(base, thresholds) };
+    });
+    return { stack: state.stack, reports };
+}
+
+export function renderQueues(stack: string, reports: QueueReport[], at: Date): string {
+    const rows = reports.map((r) => [
+        r.name,
+        r.queueName,
+        r.visible,
+        r.inFlight,
+        r.delayed,
+        duration(r.oldestAgeSeconds),
+        r.dlq ? r.dlq.visible + (r.dlq.inFlight ?? 0) : undefined,
+        r.targetDlqs.length ? r.targetDlqs.reduce((n, t) => n + t.visible, 0) : undefined,
+        r.healthy ? "OK" : "UNHEALTHY",
+    ]);
+    const lines = [
+        `Queues of stack ${stack} at ${at.toISOString()}`,
+        "",
+        table(["QUEUE", "SQS NAME", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST", "DLQ", "TARGET DLQ", "HEALTH"], rows),
+    ];
+    const problems = reports.flatMap((r) => r.problems.map((p) => `  ${r.name}: ${p}`));
+    if (problems.length) lines.push("", "Problems:", ...problems);
+    return lines.join("\n");
+}
+
+export interface QueuesArgs {
+    watch: boolean;
+    intervalSeconds: number;
+    thresholds: QueueThresholds;
+    prefix?: string;
+}
+
+export async function queuesCommand(ctx: Ctx, args: QueuesArgs): Promise<number> {
+    let code = EXIT_OK;
+    for (let round = 0; ; round++) {
+        const { stack, reports } = ctx.opts.local
+            ? await localQueueReports(ctx, args.thresholds)
+            : { stack: ctx.requireStack("queues"), reports: await awsQueueReports(ctx, ctx.requireStack("queues"), args.thresholds, args.prefix) };
+        if (ctx.opts.local && ctx.opts.stack && ctx.opts.stack !== stack) {
+            ctx.err(`note: the local runtime at ${ctx.opts.local} runs stack "${stack}", not "${ctx.opts.stack}"`);
+        }
+        const at = ctx.now();
+        code = reports.every((r) => r.healthy) ? EXIT_OK : EXIT_FAILED;
+        if (ctx.opts.json) {
+            const doc = { stack, at: at.toISOString(), healthy: code === EXIT_OK, queues: reports };
+            // --watch --json prints one compact document per line (NDJSON); otherwise one pretty document.
+            if (args.watch) ctx.out(JSON.stringify(doc));
+            else ctx.json(doc);
+        } else {
+            if (args.watch && ctx.isTTY) (ctx.io.stdout ?? process.stdout).write("\x1b[2J\x1b[H");
+            ctx.out(renderQueues(stack, reports, at));
+            if (args.watch) ctx.out(`\n(refreshing every ${args.intervalSeconds}s; Ctrl-C to stop)`);
+        }
+        if (!args.watch || ctx.aborted) return code;
+        await ctx.sleep(args.intervalSeconds * 1000);
+        if (ctx.aborted) return code;
+    }
+}
+

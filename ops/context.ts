@@ -1,0 +1,175 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as readline from "readline";
+import type { ProgramRun } from "../plan/engine";
+import { AwsClients, createClients, withRetry } from "./aws";
+import { OpsError, UsageError } from "./errors";
+import { LocalRuntime } from "./local";
+
+export interface Writer {
+    write(text: string): unknown;
+}
+
+/**
+ * Everything the CLI touches outside its own code, injectable so tests run commands in-process:
+ * output streams, AWS clients, time, the local runtime's HTTP client, the prompt and the plan.
+ */
+export interface OpsIO {
+    stdout?: Writer;
+    stderr?: Writer;
+    /** Where the confirmation prompt reads from (default process.stdin). */
+    stdin?: NodeJS.ReadableStream;
+    /** Whether a person is at a terminal: prompts are allowed, --watch clears the screen. Default: stdin and stdout are TTYs. */
+    isTTY?: boolean;
+    /** Asks a question and resolves with the answer (default: readline on stdin/stderr). */
+    prompt?: (question: string) => Promise<string>;
+    /** Clients to use instead of creating them (tests pass mocked ones). */
+    clients?: Partial<AwsClients>;
+    sleep?: (ms: number) => Promise<void>;
+    now?: () => Date;
+    random?: () => number;
+    fetch?: typeof fetch;
+    /** Aborting it stops --watch and progress polling after the current step. */
+    signal?: AbortSignal;
+    /** Runs the offline plan of a stack (default plan/runStack), to say which code declares a rule. */
+    planStack?: (stack: string) => Promise<ProgramRun<unknown>>;
+    /** Base directory for `@file` arguments (default process.cwd()). */
+    cwd?: string;
+}
+
+export interface CommonOptions {
+    stack?: string;
+    json: boolean;
+    region?: string;
+    endpointUrl?: string;
+    local?: string;
+}
+
+/** What a command runs with: the parsed common options and the (lazily created) outside world. */
+export class Ctx {
+    private clients?: AwsClients;
+    private runtime?: LocalRuntime;
+    private plans = new Map<string, Promise<ProgramRun<unknown>>>();
+    readonly sleep: (ms: number) => Promise<void>;
+    readonly now: () => Date;
+
+    constructor(
+        readonly io: OpsIO,
+        readonly opts: CommonOptions,
+    ) {
+        this.sleep = io.sleep ?? ((ms) => abortableSleep(ms, io.signal));
+        this.now = io.now ?? (() => new Date());
+    }
+
+    out(text = ""): void {
+        (this.io.stdout ?? process.stdout).write(`${text}\n`);
+    }
+
+    err(text: string): void {
+        (this.io.stderr ?? process.stderr).write(`${text}\n`);
+    }
+
+    /** One JSON document on stdout. */
+    json(value: unknown): void {
+        this.out(JSON.stringify(value, null, 2));
+    }
+
+    get isTTY(): boolean {
+        return this.io.isTTY ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
+    }
+
+    get aborted(): boolean {
+        return this.io.signal?.aborted ?? false;
+    }
+
+    aws(): AwsClients {
+        this.clients ??= createClients({ region: this.opts.region, endpoint: this.opts.endpointUrl }, this.io.clients);
+        return this.clients;
+    }
+
+    /** One AWS call with bounded retries on throttling (exponential backoff, full jitter). */
+    call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+        return withRetry(operation, fn, { sleep: this.sleep, random: this.io.random });
+    }
+
+    local(): LocalRuntime {
+        if (!this.opts.local) throw new OpsError("internal: local() without --local");
+        this.runtime ??= new LocalRuntime(this.opts.local, this.io.fetch ?? fetch);
+        return this.runtime;
+    }
+
+    /** The stack a command runs against; required unless the command can do without. */
+    requireStack(command: string): string {
+        if (!this.opts.stack) throw new UsageError("--stack NAME is required (the stack whose resources to look at)", command);
+        return this.opts.stack;
+    }
+
+    /** The offline plan of a stack (run once per process). */
+    plan(stack: string): Promise<ProgramRun<unknown>> {
+        if (!this.plans.has(stack)) {
+            const run =
+                this.io.planStack ??
+                // Loaded on demand: the Pulumi runtime is heavy and most commands never need it.
+                // eslint-disable-next-line @typescript-eslint/no-require-imports
+                ((s: string) => (require("../plan/runStack") as typeof import("../plan/runStack")).runStack(s));
+            this.plans.set(stack, run(stack));
+        }
+        return this.plans.get(stack)!;
+    }
+
+    async confirm(question: string): Promise<boolean> {
+        const answer = await (this.io.prompt ?? defaultPrompt(this.io.stdin ?? process.stdin, this.io.stderr ?? process.stderr))(question);
+        return /^y(es)?$/i.test(answer.trim());
+    }
+
+    /** Reads a `--flag <json or @file>` value: inline JSON, or `@path` for a file's JSON. */
+    readJson(flag: string, value: string | undefined, command: string): unknown {
+        if (value === undefined || value === "") throw new UsageError(`--${flag} is required (inline JSON or @file)`, command);
+        let text = value;
+        let source = "";
+        if (value.startsWith("@")) {
+            const file = path.resolve(this.io.cwd ?? process.cwd(), value.slice(1));
+            source = ` (file ${value.slice(1)})`;
+            try {
+                text = fs.readFileSync(file, "utf8");
+            } catch (error) {
+                throw new UsageError(`--${flag} ${value}: cannot read the file: ${(error as Error).message}`, command);
+            }
+        }
+        try {
+            return JSON.parse(text);
+        } catch (error) {
+            throw new UsageError(`--${flag}${source}: malformed JSON: ${(error as Error).message}`, command);
+        }
+    }
+}
+
+/** Resolves after `ms`, or at once when the signal aborts (Ctrl-C ends --watch without waiting). */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+        if (signal?.aborted) return resolve();
+        const timer = setTimeout(done, ms);
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+        }
+        signal?.addEventListener("abort", done, { once: true });
+    });
+}
+
+function defaultPrompt(input: NodeJS.ReadableStream, output: Writer): (question: string) => Promise<string> {
+    return (question) =>
+        new Promise((resolve) => {
+            const rl = readline.createInterface({ input, output: output as NodeJS.WritableStream });
+            let answered = false;
+            rl.question(question, (answer) => {
+                answered = true;
+                rl.close();
+                resolve(answer);
+            });
+            rl.on("close", () => {
+                if (!answered) resolve("");
+            });
+        });
+}

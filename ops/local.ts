@@ -1,0 +1,84 @@
+import { EXIT_FAILED, EXIT_USAGE, OpsError } from "./errors";
+
+/** `GET /_local/state` of the local runtime (local/). */
+export interface LocalState {
+    stack: string;
+    endpoints: { http: string; dynamodb: string; eventbridge: string };
+    tables?: { name: string; itemCount?: number }[];
+    queues: { name: string; visible: number; inFlight: number; dlq?: { name: string; visible: number } | null }[];
+    rules: { name: string; matched: number }[];
+    functions?: { name: string; invocations?: number; errors?: number }[];
+    /** The bus's name, when the runtime reports it. */
+    eventBusName?: string;
+}
+
+export interface LocalDlqMessage {
+    messageId: string;
+    body: string;
+    receiveCount?: number;
+    sentTimestamp?: number | string;
+}
+
+export interface LocalDlq {
+    queue: string;
+    dlq: string;
+    messages: LocalDlqMessage[];
+}
+
+/** The local runtime's `/_local/*` operations API, over HTTP. */
+export class LocalRuntime {
+    readonly baseUrl: string;
+
+    constructor(
+        url: string,
+        private readonly fetchImpl: typeof fetch,
+    ) {
+        let parsed: URL;
+        try {
+            parsed = new URL(url);
+        } catch {
+            throw new OpsError(`--local ${url}: not a URL (expected e.g. http://localhost:3000)`, EXIT_USAGE);
+        }
+        if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new OpsError(`--local ${url}: expected an http:// or https:// URL`, EXIT_USAGE);
+        this.baseUrl = parsed.toString().replace(/\/+$/, "");
+    }
+
+    state(): Promise<LocalState> {
+        return this.request<LocalState>("GET", "/_local/state");
+    }
+
+    dlq(queue: string): Promise<LocalDlq> {
+        return this.request<LocalDlq>("GET", `/_local/queues/${encodeURIComponent(queue)}/dlq`);
+    }
+
+    redrive(queue: string, messageIds?: string[]): Promise<{ moved: number }> {
+        return this.request<{ moved: number }>("POST", `/_local/queues/${encodeURIComponent(queue)}/redrive`, messageIds ? { messageIds } : {});
+    }
+
+    private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+        const url = `${this.baseUrl}${path}`;
+        let response: Response;
+        try {
+            response = await this.fetchImpl(url, {
+                method,
+                headers: body === undefined ? undefined : { "content-type": "application/json" },
+                body: body === undefined ? undefined : JSON.stringify(body),
+            });
+        } catch (error) {
+            const cause = (error as { cause?: { code?: string } }).cause?.code;
+            throw new OpsError(`No local runtime answers at ${this.baseUrl} (${cause ?? (error as Error).message}): start it with \`npm start\` and pass the URL it prints`, EXIT_USAGE);
+        }
+        const text = await response.text();
+        let data: any;
+        try {
+            data = text === "" ? {} : JSON.parse(text);
+        } catch {
+            throw new OpsError(`${method} ${url} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+        }
+        if (!response.ok) {
+            const message = data?.message ?? data?.error ?? text;
+            throw new OpsError(`${method} ${url} answered ${response.status}: ${typeof message === "string" ? message : JSON.stringify(message)}`, response.status === 404 ? EXIT_USAGE : EXIT_FAILED);
+        }
+        return data as T;
+    }
+}

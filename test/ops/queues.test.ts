@@ -1,0 +1,127 @@
+import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { expect } from "chai";
+import { verdict } from "../../ops/commands/queues";
+import { FakeLocalRuntime, OpsHarness, processedQueue, stubQueues } from "./support";
+
+describe("ops queues", () => {
+    let h: OpsHarness;
+    beforeEach(() => {
+        h = new OpsHarness();
+    });
+
+    it("reports visible, in-flight, delayed, oldest age and DLQ depth of each ProcessedQueue and exits 0 when healthy", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { visible: 3, inFlight: 2, delayed: 1 } }));
+        h.cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "age0", Values: [42, 30] }] });
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.code).to.equal(0);
+        const [q] = r.json().queues;
+        expect(q).to.include({ name: "analytics", queueName: "analytics-a1b2c3d", visible: 3, inFlight: 2, delayed: 1, oldestAgeSeconds: 42, healthy: true });
+        expect(q.dlq).to.include({ name: "analytics-dlq-e4f5a6b", visible: 0 });
+    });
+
+    it("finds the queues by their stack and processed-queue tags, ignoring other stacks' queues", async () => {
+        stubQueues(h, [...processedQueue("analytics"), ...processedQueue("billing", { stack: "prod" })]);
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.json().queues.map((q: any) => q.name)).to.deep.equal(["analytics"]);
+    });
+
+    it("asks CloudWatch for ApproximateAgeOfOldestMessage (AWS/SQS, QueueName, Maximum)", async () => {
+        stubQueues(h, processedQueue("analytics"));
+        await h.run(["queues", "--stack", "dev"]);
+        const query = h.cwMock.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries![0];
+        expect(query.MetricStat).to.deep.include({ Period: 60, Stat: "Maximum" });
+        expect(query.MetricStat!.Metric).to.deep.equal({
+            Namespace: "AWS/SQS",
+            MetricName: "ApproximateAgeOfOldestMessage",
+            Dimensions: [{ Name: "QueueName", Value: "analytics-a1b2c3d" }],
+        });
+    });
+
+    it("calls a queue with messages in its DLQ unhealthy, says what to run, and exits 1", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { dlqVisible: 4 } }));
+        const r = await h.run(["queues", "--stack", "dev"]);
+        expect(r.code).to.equal(1);
+        expect(r.stdout).to.match(/analytics\s.*UNHEALTHY/);
+        expect(r.stdout).to.include("DLQ holds 4 message(s): run `dlq inspect analytics`");
+    });
+
+    it("derives the age threshold from maxReceiveCount x visibility timeout + 5 minutes, like the age alarm", async () => {
+        // 5 receives x 60 s + 300 s = 600 s
+        stubQueues(h, processedQueue("analytics"));
+        h.cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "age0", Values: [601] }] });
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.code).to.equal(1);
+        expect(r.json().queues[0].problems[0]).to.match(/oldest message is 10m01s old \(> 10m00s\)/);
+    });
+
+    it("takes --max-age over the derived threshold", async () => {
+        stubQueues(h, processedQueue("analytics"));
+        h.cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "age0", Values: [601] }] });
+        const r = await h.run(["queues", "--stack", "dev", "--max-age", "3600"]);
+        expect(r.code).to.equal(0);
+    });
+
+    it("refreshes with --watch at the interval until stopped", async () => {
+        stubQueues(h, processedQueue("analytics"));
+        const stop = new AbortController();
+        let rounds = 0;
+        const r = await h.run(["queues", "--stack", "dev", "--watch", "--interval", "30", "--json"], {
+            signal: stop.signal,
+            sleep: async (ms) => {
+                h.sleeps.push(ms);
+                if (++rounds === 2) stop.abort();
+            },
+        });
+        expect(r.code).to.equal(0);
+        expect(h.sleeps).to.deep.equal([30000, 30000]);
+        expect(r.stdout.trim().split("\n")).to.have.length(2); // one JSON document per refresh
+    });
+
+    it("says so, with exit 2, when no queue carries the stack's tags", async () => {
+        h.sqsMock.on(ListQueuesCommand).resolves({ QueueUrls: [] });
+        const r = await h.run(["queues", "--stack", "prod"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include('No queues of stack "prod" found').and.include("stack=prod");
+    });
+
+    it("reads the local runtime's /_local/state with --local", async () => {
+        const local = new FakeLocalRuntime({
+            stack: "dev",
+            endpoints: {},
+            queues: [{ name: "analytics", visible: 1, inFlight: 0, dlq: { name: "analytics-dlq", visible: 2 } }],
+            rules: [],
+        });
+        await local.start();
+        try {
+            const r = await h.run(["queues", "--local", local.url, "--json"]);
+            expect(r.code).to.equal(1);
+            expect(r.json().queues[0]).to.deep.include({ name: "analytics", visible: 1, inFlight: 0, healthy: false, dlq: { name: "analytics-dlq", visible: 2 } });
+        } finally {
+            await local.stop();
+        }
+    });
+
+    describe("verdict", () => {
+        const base = { name: "q", queueName: "q-1", visible: 0, dlq: { name: "q-dlq", visible: 0 }, targetDlqs: [] };
+
+        it("is healthy with an empty DLQ, a young backlog and a small depth", () => {
+            expect(verdict({ ...base, oldestAgeSeconds: 10 }, { maxAgeSeconds: 300, maxDepth: 1000 })).to.deep.equal({ healthy: true, problems: [] });
+        });
+
+        it("flags a deep backlog", () => {
+            expect(verdict({ ...base, visible: 1001 }, { maxDepth: 1000 }).problems).to.deep.equal(["1001 messages waiting (> 1000)"]);
+        });
+
+        it("flags DLQ messages close to the end of the DLQ's retention", () => {
+            const dlq = { name: "q-dlq", visible: 1, oldestAgeSeconds: 13 * 86400, retentionSeconds: 14 * 86400 };
+            expect(verdict({ ...base, dlq }, { maxDepth: 1000 }).problems[1]).to.include("close to the DLQ's 14d00h retention");
+        });
+
+        it("flags events waiting in an EventBridge target DLQ", () => {
+            expect(verdict({ ...base, targetDlqs: [{ name: "route-dlq", visible: 2 }] }, { maxDepth: 1000 }).problems).to.deep.equal([
+                "target DLQ route-dlq holds 2 event(s) EventBridge could not deliver",
+            ]);
+        });
+    });
+});
