@@ -13,7 +13,7 @@ describe("the component library as a package (npm pack, install, consume)", func
     const work = tempDir("bellyfed-reuse-");
     let packed: PackResult;
     let project: string;
-    let consumer: { exportsShareModules: boolean; hasProcessedQueue: boolean; registered: { type: string; name: string }[]; urns: Record<string, string>; code: Record<string, string>; patternMatches: boolean };
+    let consumer: { exportsShareModules: boolean; queueSettings: { visibilityTimeoutSeconds: number }; registered: { type: string; name: string }[]; urns: Record<string, string>; code: Record<string, string>; patternMatches: boolean };
 
     before(async () => {
         packed = await packLibrary(work.dir);
@@ -70,6 +70,31 @@ describe("the component library as a package (npm pack, install, consume)", func
         expect(consumer.urns.bus).to.equal("urn:pulumi:test::consumer::bellyfed:events:EventBus$aws:cloudwatch/eventBus:EventBus::orders-bus");
     });
 
+    it("registers a ProcessedQueue with its queue, DLQ, consumer function and event source mapping", () => {
+        const types = consumer.registered.filter((r) => r.name.startsWith("order-events")).map((r) => r.type);
+        expect(types).to.include.members([
+            "bellyfed:events:ProcessedQueue",
+            "aws:sqs/queue:Queue",
+            "aws:sqs/queuePolicy:QueuePolicy",
+            "aws:lambda/eventSourceMapping:EventSourceMapping",
+            "bellyfed:compute:ServerlessFunction",
+            "aws:lambda/function:Function",
+        ]);
+        expect(types.filter((t) => t === "aws:sqs/queue:Queue")).to.have.length(2);
+        expect(consumer.urns.queue).to.match(/::bellyfed:events:ProcessedQueue\$aws:sqs\/queue:Queue::order-events$/);
+    });
+
+    it("derives the queue's visibility timeout from the consumer's timeout (6 x 20 s)", () => {
+        expect(consumer.queueSettings.visibilityTimeoutSeconds).to.equal(120);
+    });
+
+    it("routes the bus to the queue: a route component under the bus, with its rule and target", () => {
+        const types = consumer.registered.filter((r) => r.name.startsWith("orders-bus-order-placed")).map((r) => r.type);
+        expect(types).to.include.members(["bellyfed:events:EventRoute", "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget"]);
+        expect(consumer.urns.route).to.match(/::bellyfed:events:EventBus\$bellyfed:events:EventRoute::orders-bus-order-placed$/);
+        expect(consumer.urns.rule).to.match(/::bellyfed:events:EventRoute\$aws:cloudwatch\/eventRule:EventRule::/);
+    });
+
     it("registers a QueryApi with its API, stage, route, integration, permission and function", () => {
         const types = consumer.registered.filter((r) => r.name.startsWith("orders-api")).map((r) => r.type);
         expect(types).to.include.members([
@@ -90,8 +115,9 @@ describe("the component library as a package (npm pack, install, consume)", func
         expect(consumer.urns.apiFunction).to.match(/::bellyfed:compute:ServerlessFunction\$aws:lambda\/function:Function::orders-api-order-fn$/);
     });
 
-    it("serializes the consumer's own route handler into the function's code", () => {
+    it("serializes the consumer's own handlers into the functions' code", () => {
         expect(consumer.code["orders-api-order-fn"]).to.include("exports.handler").and.include("statusCode: 200");
+        expect(consumer.code["order-events-consumer-fn"]).to.include("exports.handler").and.include("batchItemFailures");
     });
 
     it("uses the event-pattern validator through ./event-patterns", () => {

@@ -31,13 +31,10 @@ async function main() {
 
     const bus = new components.EventBus("orders-bus", { archiveRetentionDays: 7 });
     const pattern = { source: ["shop.orders"], "detail-type": ["OrderPlaced"] };
-    const queue =
-        typeof components.ProcessedQueue === "function"
-            ? new components.ProcessedQueue("order-events", {
-                  consumer: { callbackFactory: () => async () => ({ batchItemFailures: [] }) },
-              })
-            : undefined;
-    if (queue) bus.routeTo?.("order-placed", pattern, queue);
+    const queue = new components.ProcessedQueue("order-events", {
+        consumer: { callbackFactory: () => async () => ({ batchItemFailures: [] }), timeoutSeconds: 20 },
+    });
+    const route = bus.route("order-placed", { pattern, queue });
     const api = new library.QueryApi("orders-api", {
         routes: {
             order: {
@@ -56,14 +53,18 @@ async function main() {
         apiStage: await resolved(api.stage.urn),
         apiRouteFunction: await resolved(api.functions.order.urn),
         apiFunction: await resolved(api.functions.order.function.urn),
+        queue: await resolved(queue.queue.urn),
+        route: await resolved(route.urn),
+        rule: await resolved(route.rule.urn),
     };
+    const queueSettings = { visibilityTimeoutSeconds: await resolved(queue.queue.visibilityTimeoutSeconds) };
     await pulumi.runtime.waitForRPCs();
     const code = {};
     for (const [name, text] of Object.entries(handlerCode)) code[name] = await text;
     process.stdout.write(
         JSON.stringify({
             exportsShareModules: library.QueryApi === components.QueryApi,
-            hasProcessedQueue: queue !== undefined,
+            queueSettings,
             registered,
             urns,
             code,
