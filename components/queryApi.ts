@@ -8,6 +8,7 @@ import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
+/** One route of a QueryApi: `method path` served by its own Lambda function. */
 export interface QueryRoute {
     /** HTTP method of the route. */
     method: HttpMethod;
@@ -29,6 +30,14 @@ export interface QueryApiAlarmArgs extends AlarmDestination {
     functions?: Omit<FunctionAlarmArgs, "topicArn">;
 }
 
+/**
+ * Arguments of {@link QueryApi}.
+ *
+ * Creates: an HTTP API (API Gateway v2) with CORS, a `$default` stage (auto-deploy, throttling,
+ * JSON access logs to its own log group), and per route a {@link ServerlessFunction}, a Lambda
+ * proxy integration (payload 2.0), the route and an invoke permission scoped to that route.
+ * Outputs: `url` (stage URL ending in `/`), `apiId`, `executionArn`, `functions` by route name.
+ */
 export interface QueryApiArgs {
     /** Routes by logical name (the name prefixes the route's resources, keep it stable). At least one. */
     routes: Record<string, QueryRoute>;
@@ -42,7 +51,12 @@ export interface QueryApiArgs {
     detailedMetrics?: boolean;
     /** API and function alarms to an SNS topic. Default: no alarms. */
     alarms?: QueryApiAlarmArgs;
+    /** Tags on every taggable child: API, stage, log groups, functions and roles. Default none. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Escape hatches: each receives the args the component computed for one child (per route for
+     * integration, route and permission) and returns the args to use. Runs before registration.
+     */
     transforms?: {
         api?: ArgsTransform<aws.apigatewayv2.ApiArgs>;
         stage?: ArgsTransform<aws.apigatewayv2.StageArgs>;

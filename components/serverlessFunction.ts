@@ -16,8 +16,17 @@ export interface FunctionAlarmArgs extends AlarmDestination {
     durationP99PercentOfTimeout?: AlarmSettings;
 }
 
+/** A function returning the Lambda handler; Pulumi serializes it (and what it captures) into the code archive. */
 export type CallbackFactory = aws.lambda.CallbackFactory<any, any>;
 
+/**
+ * Arguments of {@link ServerlessFunction}.
+ *
+ * Creates: a log group with retention, an IAM role with one inline least-privilege policy (log
+ * delivery to that group plus `policyStatements`; never CallbackFunction's FullAccess defaults),
+ * and an `aws.lambda.CallbackFunction` with JSON logs. Outputs: `arn`, `name`, `timeoutSeconds`,
+ * and the `function`, `role` and `logGroup` children.
+ */
 export interface ServerlessFunctionArgs {
     /** Builds the handler once per cold start; SDK clients and schemas are created inside it. */
     callbackFactory: CallbackFactory;
@@ -42,10 +51,11 @@ export interface ServerlessFunctionArgs {
      * package.json, which the Lambda Node.js runtime already provides.
      */
     excludePackages?: string[];
+    /** Tags on the function, its role and its log group. Default none. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Errors, throttles and duration alarms to an SNS topic. Default: no alarms (no topic). */
     alarms?: FunctionAlarmArgs;
-    /** Escape hatches for the children. */
+    /** Escape hatches: each receives the args computed for one child and returns the args to use. */
     transforms?: {
         role?: ArgsTransform<aws.iam.RoleArgs>;
         policy?: ArgsTransform<aws.iam.RolePolicyArgs>;

@@ -15,6 +15,13 @@ export interface TableAlarmArgs extends AlarmDestination {
     systemErrors?: AlarmSettings;
 }
 
+/**
+ * Arguments of {@link Table}.
+ *
+ * Creates one DynamoDB table: on-demand billing, server-side encryption always on (AWS-managed key
+ * or `kmsKeyArn`), string-typed keys. Outputs: `name`, `arn`; `readStatement()` and
+ * `readWriteStatement()` give least-privilege IAM statements on exactly this table.
+ */
 export interface TableArgs {
     /** Partition key attribute name (string-typed). */
     hashKey: string;
@@ -30,7 +37,9 @@ export interface TableArgs {
     kmsKeyArn?: pulumi.Input<string>;
     /** Throttling and system-error alarms to an SNS topic. Default: no alarms. */
     alarms?: TableAlarmArgs;
+    /** Tags on the table. Default none. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Escape hatch: receives the table's computed args and returns the args to use. */
     transforms?: { table?: ArgsTransform<aws.dynamodb.TableArgs> };
 }
 

@@ -6,13 +6,21 @@ import * as pulumi from "@pulumi/pulumi";
  */
 export type ArgsTransform<T> = (args: T) => T;
 
-/** An IAM policy statement, as JSON the policy document will contain. */
+/**
+ * An IAM policy statement, as JSON the policy document will contain. Name actions and resources:
+ * the policy checks reject `"*"` and `"service:*"` actions and `"*"` resources.
+ */
 export interface PolicyStatement {
+    /** Statement id, shown in IAM and in policy-check messages. */
     Sid?: string;
     Effect: "Allow" | "Deny";
+    /** Actions, e.g. `["dynamodb:GetItem"]`. */
     Action: string | string[];
+    /** ARNs the actions apply to; Outputs (e.g. `table.arn`) are resolved when the document is built. */
     Resource: pulumi.Input<string> | pulumi.Input<string>[];
+    /** Resource policies only: who the statement applies to. */
     Principal?: unknown;
+    /** Condition block, e.g. `{ ArnEquals: { "aws:SourceArn": rule.arn } }`. */
     Condition?: Record<string, Record<string, pulumi.Input<string> | pulumi.Input<string>[]>>;
 }
 
