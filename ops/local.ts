@@ -5,8 +5,9 @@ export interface LocalState {
     stack: string;
     endpoints: { http: string; dynamodb: string; eventbridge: string };
     tables?: { name: string; itemCount?: number }[];
-    queues: { name: string; visible: number; inFlight: number; dlq?: { name: string; visible: number } | null }[];
-    rules: { name: string; matched: number }[];
+    /** Source queues (DLQs appear under their queue). `name` is the physical name, `logicalName` the ProcessedQueue's. */
+    queues: { name: string; logicalName?: string; visible: number; inFlight: number; delayed?: number; dlq?: { name: string; visible: number; inFlight?: number } | null }[];
+    rules: { name: string; logicalName?: string; bus?: string; matched: number; delivered?: number; failed?: number }[];
     functions?: { name: string; invocations?: number; errors?: number }[];
     /** The bus's name, when the runtime reports it. */
     eventBusName?: string;
@@ -51,8 +52,8 @@ export class LocalRuntime {
         return this.request<LocalDlq>("GET", `/_local/queues/${encodeURIComponent(queue)}/dlq`);
     }
 
-    redrive(queue: string, messageIds?: string[]): Promise<{ moved: number }> {
-        return this.request<{ moved: number }>("POST", `/_local/queues/${encodeURIComponent(queue)}/redrive`, messageIds ? { messageIds } : {});
+    redrive(queue: string, messageIds?: string[]): Promise<{ moved: number; notFound?: string[] }> {
+        return this.request<{ moved: number; notFound?: string[] }>("POST", `/_local/queues/${encodeURIComponent(queue)}/redrive`, messageIds ? { messageIds } : {});
     }
 
     private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

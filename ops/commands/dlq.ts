@@ -116,9 +116,10 @@ async function resolveDlq(ctx: Ctx, command: string, given: string, prefix?: str
 }
 
 function findLocalQueue(state: LocalState, given: string, command: string) {
-    const queue = state.queues.find((q) => q.name === given || q.dlq?.name === given);
+    const queue = state.queues.find((q) => q.name === given || q.logicalName === given || q.dlq?.name === given);
     if (!queue) {
-        throw new OpsError(`Unknown queue "${given}" for \`${command}\`: the local runtime's queues are ${state.queues.map((q) => q.name).join(", ") || "none"}`, EXIT_USAGE);
+        const names = state.queues.map((q) => (q.logicalName && q.logicalName !== q.name ? `${q.logicalName} (${q.name})` : q.name));
+        throw new OpsError(`Unknown queue "${given}" for \`${command}\`: the local runtime's queues are ${names.join(", ") || "none"}`, EXIT_USAGE);
     }
     if (!queue.dlq) throw new OpsError(`Not a DLQ: local queue "${queue.name}" has no dead-letter queue`);
     return queue;
@@ -520,17 +521,20 @@ async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     const ids = args.onlyValid ? validIds.slice(0, args.read.max) : undefined;
     const expected = ids ? ids.length : dlq.messages.length;
     let moved = 0;
-    if (!args.dryRun && expected > 0) moved = (await runtime.redrive(queue.name, ids)).moved;
+    let notFound: string[] = [];
+    if (!args.dryRun && expected > 0) ({ moved, notFound = [] } = await runtime.redrive(queue.name, ids));
     const left = args.onlyValid ? analysis.invalid.count : 0;
     const code = (!args.dryRun && moved !== expected) || left > 0 ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) {
-        ctx.json({ dryRun: args.dryRun, local: true, dlq: dlq.dlq, source: queue.name, read: dlq.messages.length, moved, expected, left, ...analysis });
+        ctx.json({ dryRun: args.dryRun, local: true, dlq: dlq.dlq, source: queue.name, read: dlq.messages.length, moved, expected, left, notFound, ...analysis });
         return code;
     }
     const what = args.onlyValid ? `${plural(expected, "valid message")}` : plural(expected, "message");
     if (args.dryRun) ctx.out(`Dry run on local ${dlq.dlq}: would move ${what} to ${queue.name}${args.onlyValid ? ` and leave ${left} poison` : ""}.`);
     else ctx.out(`Moved ${moved} of ${what} from local ${dlq.dlq} to ${queue.name}${args.onlyValid ? `; left ${left} poison` : ""}.`);
-    if (!args.dryRun && moved !== expected) ctx.err(`expected to move ${expected} but the local runtime moved ${moved}; run \`dlq inspect ${args.queue} --local ${ctx.opts.local}\``);
+    if (!args.dryRun && moved !== expected) {
+        ctx.err(`expected to move ${expected} but the local runtime moved ${moved}${notFound.length ? ` (no longer in the DLQ: ${notFound.join(", ")})` : ""}; run \`dlq inspect ${args.queue} --local ${ctx.opts.local}\``);
+    }
     if (left) ctx.out(renderAnalysis({ valid: { count: 0, samples: [] }, invalid: analysis.invalid }).slice(1).join("\n"));
     return code;
 }

@@ -71,7 +71,8 @@ async function destination(ctx: Ctx, busArg?: string): Promise<{ client: EventBr
     const state = await ctx.local().state();
     const endpoint = state.endpoints?.eventbridge;
     if (!endpoint) throw new OpsError(`the local runtime at ${ctx.opts.local} reports no EventBridge endpoint (endpoints.eventbridge in /_local/state)`);
-    let bus = busArg ?? state.eventBusName;
+    const ruleBuses = [...new Set((state.rules ?? []).map((r) => r.bus).filter((b): b is string => Boolean(b)))];
+    let bus = busArg ?? state.eventBusName ?? (ruleBuses.length === 1 ? ruleBuses[0] : undefined);
     if (!bus) {
         // The local runtime builds the bus from the offline plan, so the plan names it.
         const plan = await ctx.plan(state.stack);

@@ -144,11 +144,12 @@ export async function localQueueReports(ctx: Ctx, thresholds: QueueThresholds): 
     const state = await ctx.local().state();
     const reports = state.queues.map((q) => {
         const base = {
-            name: q.name,
+            name: q.logicalName ?? q.name,
             queueName: q.name,
             visible: q.visible,
             inFlight: q.inFlight,
-            dlq: q.dlq ? { name: q.dlq.name, visible: q.dlq.visible } : undefined,
+            delayed: q.delayed,
+            dlq: q.dlq ? { name: q.dlq.name, visible: q.dlq.visible, inFlight: q.dlq.inFlight } : undefined,
             targetDlqs: [],
         };
         return { ...base, ...verdict(base, thresholds) };

@@ -150,12 +150,16 @@ export async function rulesCommand(ctx: Ctx, args: { bus?: string; days: number 
 /** The local runtime's rules are the stack's own; it counts matches since it started. */
 async function localRules(ctx: Ctx): Promise<number> {
     const state = await ctx.local().state();
-    const rules = state.rules.map((r) => ({ name: r.name, matched: r.matched, flags: r.matched === 0 ? ["no matches since the local runtime started"] : [] }));
+    const rules = state.rules.map((r) => {
+        const flags = r.matched === 0 ? ["no matches since the local runtime started"] : [];
+        if (r.failed) flags.push(`${r.failed} failed deliveries`);
+        return { name: r.name, logicalName: r.logicalName ?? null, bus: r.bus ?? null, matched: r.matched, delivered: r.delivered ?? null, failed: r.failed ?? null, flags };
+    });
     const code = rules.some((r) => r.flags.length) ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) ctx.json({ stack: state.stack, local: true, rules });
     else {
         ctx.out(`Rules of the local runtime (stack ${state.stack}; matches since it started)\n`);
-        ctx.out(table(["RULE", "MATCHED", "FLAGS"], rules.map((r) => [r.name, r.matched, r.flags.join("; ") || "ok"])));
+        ctx.out(table(["RULE", "MATCHED", "DELIVERED", "FAILED", "FLAGS"], rules.map((r) => [r.logicalName ?? r.name, r.matched, r.delivered, r.failed, r.flags.join("; ") || "ok"])));
     }
     return code;
 }

@@ -134,7 +134,7 @@ describe("ops rules", () => {
         await local.start();
         try {
             const r = await h.run(["rules", "--local", local.url, "--json"]);
-            expect(r.json().rules).to.deep.equal([{ name: "analytics", matched: 3, flags: [] }]);
+            expect(r.json().rules).to.deep.equal([{ name: "analytics", logicalName: null, bus: null, matched: 3, delivered: null, failed: null, flags: [] }]);
         } finally {
             await local.stop();
         }
