@@ -57,16 +57,24 @@ export function suiteEnv(env: () => Record<string, string>): void {
     });
 }
 
-/** A minimal HTTP API payload 2.0 event for a GET route. */
-export function httpEvent(path: string, pathParameters: Record<string, string>, headers: Record<string, string> = {}): any {
+/** A minimal HTTP API payload 2.0 event for a GET route (default route `GET /restaurant/{id}`). */
+export function httpEvent(
+    path: string,
+    pathParameters: Record<string, string>,
+    headers: Record<string, string> = {},
+    options: { routeKey?: string; queryStringParameters?: Record<string, string> } = {},
+): any {
+    const routeKey = options.routeKey ?? "GET /restaurant/{id}";
+    const query = options.queryStringParameters;
     return {
         version: "2.0",
-        routeKey: "GET /restaurant/{id}",
+        routeKey,
         rawPath: path,
-        rawQueryString: "",
+        rawQueryString: query ? new URLSearchParams(query).toString() : "",
         headers,
         pathParameters,
-        requestContext: { requestId: "req-1", http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" }, stage: "$default", routeKey: "GET /restaurant/{id}", timeEpoch: 0 },
+        ...(query ? { queryStringParameters: query } : {}),
+        requestContext: { requestId: "req-1", http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "test" }, stage: "$default", routeKey, timeEpoch: 0 },
         isBase64Encoded: false,
     };
 }

@@ -1,0 +1,193 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { daySk, EVENT_RECORD_TTL_DAYS, eventSk, TOTAL_SK, utcDay } from "./items";
+
+/**
+ * Exactly-once view counting with single-item conditional writes.
+ *
+ * Why not one TransactWriteItems (Put EVENT#id if absent + Update both counters)? It would be the
+ * shortest correct design on AWS, but the local runtime and the tests run on dynalite, which has no
+ * transactions (UnknownOperationException). This protocol is correct on AWS and on dynalite, costs
+ * the same write units as that transaction (6 per new event) and needs no rollback:
+ *
+ * 1. Claim: Put `EVENT#<id>` {state: claimed, leaseUntil} if it does not exist. Exactly one attempt
+ *    ever wins the claim. The lease outlives the claiming invocation (its remaining time + a margin),
+ *    so a claim whose lease has expired belongs to an invocation that is gone.
+ *    - Record exists and is `counted`: a duplicate; nothing is counted.
+ *    - Record exists, `claimed`, lease running: another invocation is counting it now: retry later.
+ *    - Record exists, `claimed`, lease expired: its owner died mid-way; take the claim over with a
+ *      conditional update on the old lease (one taker wins).
+ * 2. Apply: for each counter item (the day and the total): ADD views 1 and ADD the event id to the
+ *    item's `inflight` set, on condition that `inflight` does not contain the id. Each increment is
+ *    atomic with its own marker, so a previous owner's increment that landed is recognised and not
+ *    repeated (ConditionalCheckFailed means "already applied").
+ * 3. Commit: set the record `counted`, on condition that this attempt still holds the lease.
+ * 4. Clean up: DELETE the id from both `inflight` sets (only after commit: once `counted`, nobody
+ *    applies again). A crash before clean-up leaves the id in the set; the next duplicate, if any,
+ *    removes it. The sets stay bounded by the events in flight at once.
+ */
+export type CountOutcome = "counted" | "duplicate" | "in-progress";
+
+export interface ViewToCount {
+    /** The EventBridge event id: the idempotency key. */
+    eventId: string;
+    restaurantId: string;
+    /** ISO timestamp of the view; its UTC day is the day counted. */
+    viewedAt: string;
+    /** The SQS message id, kept on the idempotency record for tracing. */
+    messageId?: string;
+}
+
+export interface ViewCounterOptions {
+    documents: DynamoDBDocumentClient;
+    tableName: string;
+    /** Clock in epoch milliseconds (tests pin it). Default Date.now. */
+    now?: () => number;
+    /** How long a claim outlives the claiming invocation's remaining time. Default 30 000 ms. */
+    leaseMarginMs?: number;
+}
+
+const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === "ConditionalCheckFailedException";
+
+export function createViewCounter(options: ViewCounterOptions) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { GetCommand, PutCommand, UpdateCommand } = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
+    const { documents, tableName: TableName } = options;
+    const now = options.now ?? (() => Date.now());
+    const leaseMarginMs = options.leaseMarginMs ?? 30_000;
+
+    /** Returns the lease this attempt holds, or the outcome when it must not count. */
+    async function claim(view: ViewToCount, day: string, remainingMs: number): Promise<{ lease: number } | { outcome: CountOutcome }> {
+        const Key = { restaurantId: view.restaurantId, sk: eventSk(view.eventId) };
+        const lease = now() + remainingMs + leaseMarginMs;
+        try {
+            await documents.send(
+                new PutCommand({
+                    TableName,
+                    Item: {
+                        ...Key,
+                        state: "claimed",
+                        leaseUntil: lease,
+                        day,
+                        messageId: view.messageId ?? "unknown",
+                        claimedAt: new Date(now()).toISOString(),
+                        expiresAt: Math.floor(now() / 1000) + EVENT_RECORD_TTL_DAYS * 86400,
+                    },
+                    ConditionExpression: "attribute_not_exists(sk)",
+                }),
+            );
+            return { lease };
+        } catch (error) {
+            if (!isConditionFailure(error)) throw error;
+        }
+        const existing = (await documents.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item;
+        if (existing?.state === "counted") {
+            await cleanUp(view, day);
+            return { outcome: "duplicate" };
+        }
+        // Gone (expired between the two calls) or still leased by a live invocation: try again later.
+        if (!existing || Number(existing.leaseUntil) > now()) return { outcome: "in-progress" };
+        try {
+            await documents.send(
+                new UpdateCommand({
+                    TableName,
+                    Key,
+                    UpdateExpression: "SET leaseUntil = :lease, takenOverAt = :at, messageId = :messageId",
+                    ConditionExpression: "#state = :claimed AND leaseUntil = :old",
+                    ExpressionAttributeNames: { "#state": "state" },
+                    ExpressionAttributeValues: {
+                        ":lease": lease,
+                        ":at": new Date(now()).toISOString(),
+                        ":messageId": view.messageId ?? existing.messageId ?? "unknown",
+                        ":claimed": "claimed",
+                        ":old": existing.leaseUntil,
+                    },
+                }),
+            );
+            return { lease };
+        } catch (error) {
+            if (isConditionFailure(error)) return { outcome: "in-progress" };
+            throw error;
+        }
+    }
+
+    const counterKeys = (view: ViewToCount, day: string) => [daySk(day), TOTAL_SK].map((sk) => ({ restaurantId: view.restaurantId, sk }));
+
+    async function apply(view: ViewToCount, day: string): Promise<void> {
+        await Promise.all(
+            counterKeys(view, day).map((Key) =>
+                documents
+                    .send(
+                        new UpdateCommand({
+                            TableName,
+                            Key,
+                            UpdateExpression: "ADD #views :one, #inflight :ids",
+                            ConditionExpression: "attribute_not_exists(#inflight) OR NOT contains(#inflight, :id)",
+                            ExpressionAttributeNames: { "#views": "views", "#inflight": "inflight" },
+                            ExpressionAttributeValues: { ":one": 1, ":ids": new Set([view.eventId]), ":id": view.eventId },
+                        }),
+                    )
+                    .catch((error) => {
+                        // The id is in the set: a previous owner's increment landed. Not again.
+                        if (!isConditionFailure(error)) throw error;
+                    }),
+            ),
+        );
+    }
+
+    async function commit(view: ViewToCount, lease: number): Promise<void> {
+        try {
+            await documents.send(
+                new UpdateCommand({
+                    TableName,
+                    Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
+                    UpdateExpression: "SET #state = :counted, countedAt = :at",
+                    ConditionExpression: "leaseUntil = :lease",
+                    ExpressionAttributeNames: { "#state": "state" },
+                    ExpressionAttributeValues: { ":counted": "counted", ":at": new Date(now()).toISOString(), ":lease": lease },
+                }),
+            );
+        } catch (error) {
+            if (isConditionFailure(error)) throw new Error(`lost the claim on event ${view.eventId} (its lease expired and another invocation took it over)`);
+            throw error;
+        }
+    }
+
+    async function cleanUp(view: ViewToCount, day: string): Promise<void> {
+        await Promise.all(
+            counterKeys(view, day).map((Key) =>
+                documents
+                    .send(
+                        new UpdateCommand({
+                            TableName,
+                            Key,
+                            UpdateExpression: "DELETE #inflight :ids",
+                            ConditionExpression: "contains(#inflight, :id)",
+                            ExpressionAttributeNames: { "#inflight": "inflight" },
+                            ExpressionAttributeValues: { ":ids": new Set([view.eventId]), ":id": view.eventId },
+                        }),
+                    )
+                    .catch((error) => {
+                        if (!isConditionFailure(error)) throw error;
+                    }),
+            ),
+        );
+    }
+
+    return {
+        /**
+         * Counts one view exactly once per event id. `remainingMs` is how long the calling invocation
+         * may still run (the lease must outlive it). Throws on DynamoDB errors (the caller retries).
+         */
+        async count(view: ViewToCount, remainingMs: number): Promise<CountOutcome> {
+            const day = utcDay(view.viewedAt);
+            const claimed = await claim(view, day, remainingMs);
+            if ("outcome" in claimed) return claimed.outcome;
+            await apply(view, day);
+            await commit(view, claimed.lease);
+            await cleanUp(view, day);
+            return "counted";
+        },
+    };
+}
+
+export type ViewCounter = ReturnType<typeof createViewCounter>;
