@@ -18,10 +18,14 @@ export const TAG_STACK = "stack";
 export const TAG_PROCESSED_QUEUE = "bellyfed:processed-queue";
 export const TAG_QUEUE_ROLE = "bellyfed:queue-role";
 export const TAG_RULE = "bellyfed:rule";
+/** On a route's target DLQ: the route's `<bus component>/<route>` (the same value as the rule's TAG_RULE). */
+export const TAG_ROUTE = "bellyfed:route";
 
 export interface QueueRef {
     url: string;
     name: string;
+    /** For a target DLQ: the route (`<bus component>/<route>`) whose events it keeps. */
+    route?: string;
 }
 
 /** One ProcessedQueue of a stack, as found by its tags. */
@@ -67,17 +71,24 @@ export async function discoverQueues(ctx: Ctx, stack: string, prefix?: string): 
         return { url, tags: Tags ?? {} };
     });
     const byName = new Map<string, StackQueue>();
+    const routeDlqs: QueueRef[] = [];
     for (const { url, tags } of tagged) {
+        if (tags[TAG_STACK] !== stack) continue;
         const component = tags[TAG_PROCESSED_QUEUE];
-        if (tags[TAG_STACK] !== stack || !component) continue;
+        const role = tags[TAG_QUEUE_ROLE];
+        const ref: QueueRef = { url, name: queueNameOf(url), ...(tags[TAG_ROUTE] ? { route: tags[TAG_ROUTE] } : {}) };
+        if (!component) {
+            // A route's target DLQ names its route, not the queue: the route's rule says which queue it feeds.
+            if (role === "target-dlq" && ref.route) routeDlqs.push(ref);
+            continue;
+        }
         const entry = byName.get(component) ?? { name: component, targetDlqs: [] };
         byName.set(component, entry);
-        const ref = { url, name: queueNameOf(url) };
-        const role = tags[TAG_QUEUE_ROLE];
         if (role === "source") entry.source = ref;
         else if (role === "dlq") entry.dlq = ref;
         else if (role === "target-dlq") entry.targetDlqs.push(ref);
     }
+    if (routeDlqs.length) await attachRouteDlqs(ctx, stack, byName, routeDlqs);
     if (byName.size === 0) {
         throw new OpsError(
             `No queues of stack "${stack}" found: no queue in this account and region carries the tags ${TAG_STACK}=${stack} and ${TAG_PROCESSED_QUEUE}` +
@@ -88,13 +99,41 @@ export async function discoverQueues(ctx: Ctx, stack: string, prefix?: string): 
     return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * Attaches target DLQs tagged with their route to the ProcessedQueue the route delivers to: the rule
+ * tagged with that route (on the stack's bus) has a target whose ARN is the queue's. A target DLQ that
+ * cannot be attached is still listed, under its route's name, so nothing goes unseen.
+ */
+async function attachRouteDlqs(ctx: Ctx, stack: string, byName: Map<string, StackQueue>, routeDlqs: QueueRef[]): Promise<void> {
+    let rules: BusRule[] = [];
+    try {
+        rules = await discoverRules(ctx, await discoverBus(ctx, stack));
+    } catch (error) {
+        if (!(error instanceof OpsError)) throw error;
+        ctx.err(`note: cannot tell which queues the target DLQs ${routeDlqs.map((r) => r.name).join(", ")} belong to: ${error.message}`);
+    }
+    const queues = [...byName.values()];
+    for (const ref of routeDlqs) {
+        const rule = rules.find((r) => r.tags[TAG_RULE] === ref.route);
+        const target = rule?.targets.find((t) => t.DeadLetterConfig?.Arn?.split(":").pop() === ref.name) ?? rule?.targets[0];
+        const queueName = target?.Arn?.split(":").pop();
+        const owner = queues.find((q) => q.source?.name === queueName);
+        if (owner) owner.targetDlqs.push(ref);
+        else {
+            const entry = byName.get(ref.route!) ?? { name: ref.route!, targetDlqs: [] };
+            byName.set(ref.route!, entry);
+            entry.targetDlqs.push(ref);
+        }
+    }
+}
+
 export type QueueRole = "source" | "dlq" | "target-dlq";
 
 /** Resolves `<queue>`: a ProcessedQueue name, or the name/URL of its queue, DLQ or target DLQ. */
 export function resolveQueue(queues: StackQueue[], given: string, command: string): { queue: StackQueue; named: QueueRole; ref?: QueueRef } {
     for (const queue of queues) {
         if (queue.name === given) return { queue, named: "source", ref: queue.source };
-        const matches = (ref?: QueueRef) => ref !== undefined && (ref.name === given || ref.url === given);
+        const matches = (ref?: QueueRef) => ref !== undefined && (ref.name === given || ref.url === given || ref.route === given);
         if (matches(queue.source)) return { queue, named: "source", ref: queue.source };
         if (matches(queue.dlq)) return { queue, named: "dlq", ref: queue.dlq };
         const target = queue.targetDlqs.find(matches);
@@ -102,7 +141,7 @@ export function resolveQueue(queues: StackQueue[], given: string, command: strin
     }
     throw new OpsError(
         `Unknown queue "${given}" for \`${command}\`: the stack's ProcessedQueues are ${queues.map((q) => q.name).join(", ") || "none"} ` +
-            "(a ProcessedQueue name, or the name or URL of its queue or DLQ)",
+            "(a ProcessedQueue name, the name or URL of its queue or DLQ, or a route for its target DLQ)",
         EXIT_USAGE,
     );
 }
@@ -181,27 +220,32 @@ export interface RuleDeclaration {
     tag: string;
     /** The EventRule resource in the plan, if the current code still declares it. */
     resource?: { name: string; urn: string };
-    /** The component that creates it (its parent in the plan). */
-    component?: { type: string; name: string };
+    /** The components that create it, nearest first (e.g. the EventRoute, then the EventBus). */
+    components: { type: string; name: string }[];
 }
 
 export function findDeclaration(run: ProgramRun<unknown>, tag: string): RuleDeclaration {
     const rule = run.resources.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && ruleTag(r) === tag);
-    if (!rule) return { tag };
-    const parent = run.resources.find((r) => r.urn === rule.parent);
-    return { tag, resource: { name: rule.name, urn: rule.urn }, component: parent ? { type: parent.type, name: parent.name } : undefined };
+    if (!rule) return { tag, components: [] };
+    const components: RuleDeclaration["components"] = [];
+    for (let parent = run.resources.find((r) => r.urn === rule.parent); parent; parent = run.resources.find((r) => r.urn === parent!.parent)) {
+        components.push({ type: parent.type, name: parent.name });
+    }
+    return { tag, resource: { name: rule.name, urn: rule.urn }, components };
 }
 
 function ruleTag(resource: CapturedResource): string | undefined {
     return resource.inputs?.tags?.[TAG_RULE] ?? resource.outputs?.tags?.[TAG_RULE];
 }
 
-/** "route analytics of bellyfed:events:EventBus "platform-bus" (rule resource ...)". */
+/** `route "restaurant-viewed" of the bus "platform-bus": bellyfed:events:EventRoute "..." in bellyfed:events:EventBus "..." (...)`. */
 export function describeDeclaration(stack: string, declaration: RuleDeclaration): string {
-    const [bus, route] = declaration.tag.split("/");
+    const slash = declaration.tag.indexOf("/");
+    const bus = slash < 0 ? declaration.tag : declaration.tag.slice(0, slash);
+    const route = slash < 0 ? "?" : declaration.tag.slice(slash + 1);
     if (!declaration.resource) {
-        return `tagged ${TAG_RULE}=${declaration.tag} (bus component "${bus}", route "${route ?? "?"}"), but the ${stack} stack's code no longer declares it: \`pulumi up\` will remove it`;
+        return `tagged ${TAG_RULE}=${declaration.tag} (route "${route}" of the bus component "${bus}"), but the ${stack} stack's code no longer declares it: \`pulumi up\` will remove it`;
     }
-    const owner = declaration.component ? `${declaration.component.type} "${declaration.component.name}"` : "the stack program";
-    return `declared by route "${route ?? declaration.tag}" of ${owner} in the ${stack} stack's program (stacks/platform.ts; EventRule resource "${declaration.resource.name}")`;
+    const chain = declaration.components.map((c) => `${c.type} "${c.name}"`).join(" in ") || "the stack program";
+    return `declared by route "${route}" of the bus "${bus}": ${chain}, composed in the ${stack} stack's program (stacks/platform.ts; EventRule resource "${declaration.resource.name}")`;
 }

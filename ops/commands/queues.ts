@@ -33,8 +33,10 @@ export interface QueueReport {
 /** The health verdict of one queue: what an operator must look at, in words. */
 export function verdict(report: Omit<QueueReport, "healthy" | "problems">, thresholds: QueueThresholds): { healthy: boolean; problems: string[] } {
     const problems: string[] = [];
-    if (!report.queueName) problems.push("no source queue tagged bellyfed:queue-role=source");
-    if (!report.dlq) problems.push("no DLQ tagged bellyfed:queue-role=dlq");
+    // An entry with target DLQs only is a route whose queue could not be found: its target DLQ still counts.
+    const routeOnly = !report.queueName && !report.dlq && report.targetDlqs.length > 0;
+    if (!report.queueName && !routeOnly) problems.push("no source queue tagged bellyfed:queue-role=source");
+    if (!report.dlq && !routeOnly) problems.push("no DLQ tagged bellyfed:queue-role=dlq");
     const dlqDepth = (report.dlq?.visible ?? 0) + (report.dlq?.inFlight ?? 0);
     if (dlqDepth > 0) problems.push(`DLQ holds ${dlqDepth} message(s): run \`dlq inspect ${report.name}\``);
     const { dlq } = report;

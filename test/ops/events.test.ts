@@ -1,17 +1,10 @@
-import { ListEventBusesCommand, ListTagsForResourceCommand, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { ACCOUNT, FakeLocalRuntime, OpsHarness, REGION, validDetail } from "./support";
+import { BUS, FakeLocalRuntime, OpsHarness, stubBus, validDetail } from "./support";
 
-const BUS = "platform-bus-1a2b3c4";
 const DETAIL = JSON.stringify(validDetail("r-1"));
-
-function stubBus(h: OpsHarness): void {
-    const arn = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${BUS}`;
-    h.ebMock.on(ListEventBusesCommand).resolves({ EventBuses: [{ Name: BUS, Arn: arn }] });
-    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: arn }).resolves({ Tags: [{ Key: "stack", Value: "dev" }] });
-}
 
 describe("ops events put", () => {
     let h: OpsHarness;

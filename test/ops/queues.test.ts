@@ -2,7 +2,14 @@ import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { verdict } from "../../ops/commands/queues";
-import { FakeLocalRuntime, OpsHarness, processedQueue, stubQueues } from "./support";
+import { FakeLocalRuntime, OpsHarness, processedQueue, queueTarget, stubBus, stubQueues } from "./support";
+
+/** A route's target DLQ as EventBus.route tags it: its route, not its queue. */
+const routeDlq = (name: string, visible: number) => ({
+    name,
+    tags: { stack: "dev", "bellyfed:queue-role": "target-dlq", "bellyfed:route": "platform-bus/restaurant-viewed" },
+    attributes: { ApproximateNumberOfMessages: String(visible) },
+});
 
 describe("ops queues", () => {
     let h: OpsHarness;
@@ -76,6 +83,26 @@ describe("ops queues", () => {
         expect(r.code).to.equal(0);
         expect(h.sleeps).to.deep.equal([30000, 30000]);
         expect(r.stdout.trim().split("\n")).to.have.length(2); // one JSON document per refresh
+    });
+
+    it("attaches a route's target DLQ to the queue the route's rule delivers to, and counts its events", async () => {
+        stubQueues(h, [...processedQueue("analytics"), routeDlq("route-dlq", 2)]);
+        stubBus(h, [{ name: "restaurant-viewed-rule", tags: { stack: "dev", "bellyfed:rule": "platform-bus/restaurant-viewed" }, targets: [queueTarget("q", "analytics-a1b2c3d", "route-dlq")] }]);
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.code).to.equal(1);
+        const [q] = r.json().queues;
+        expect(q.targetDlqs).to.deep.equal([{ name: "route-dlq", visible: 2 }]);
+        expect(q.problems).to.deep.equal(["target DLQ route-dlq holds 2 event(s) EventBridge could not deliver"]);
+    });
+
+    it("still lists a target DLQ whose route's rule cannot be found, under the route's name", async () => {
+        stubQueues(h, [...processedQueue("analytics"), routeDlq("route-dlq", 0)]);
+        stubBus(h, []);
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.json().queues.map((q: any) => [q.name, q.targetDlqs.length, q.healthy])).to.deep.equal([
+            ["analytics", 0, true],
+            ["platform-bus/restaurant-viewed", 1, true],
+        ]);
     });
 
     it("says so, with exit 2, when no queue carries the stack's tags", async () => {

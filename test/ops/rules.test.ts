@@ -1,75 +1,11 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import {
-    DeleteRuleCommand,
-    ListEventBusesCommand,
-    ListRulesCommand,
-    ListTagsForResourceCommand,
-    ListTargetsByRuleCommand,
-    RemoveTargetsCommand,
-    Rule,
-    Target,
-} from "@aws-sdk/client-eventbridge";
+import { DeleteRuleCommand, ListEventBusesCommand, RemoveTargetsCommand, Target } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
 import type { ProgramRun } from "../../plan/engine";
-import { ACCOUNT, FakeLocalRuntime, OpsHarness, queueArn, REGION } from "./support";
+import { BUS, FakeLocalRuntime, OpsHarness, queueArn, queueTarget, stubBus } from "./support";
 
-const BUS = "platform-bus-1a2b3c4";
-const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${BUS}/${name}`;
-
-interface RuleFixture {
-    name: string;
-    state?: "ENABLED" | "DISABLED";
-    tags?: Record<string, string>;
-    targets?: Target[];
-    matched?: number[];
-    invocations?: number[];
-    failed?: number[];
-    managedBy?: string;
-}
-
-const withDlq = (id: string): Target => ({
-    Id: id,
-    Arn: queueArn("analytics-a1b2c3d"),
-    DeadLetterConfig: { Arn: queueArn("route-dlq") },
-    RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
-});
+const withDlq = (id: string): Target => queueTarget(id);
 const declared = (route: string) => ({ stack: "dev", "bellyfed:rule": `platform-bus/${route}` });
-
-/** The bus (tagged stack=dev), its rules with tags and targets, and their metrics. */
-function stubBus(h: OpsHarness, rules: RuleFixture[]): void {
-    h.ebMock.on(ListEventBusesCommand).resolves({
-        EventBuses: [
-            { Name: "default", Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default` },
-            { Name: BUS, Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${BUS}` },
-            { Name: "other-bus", Arn: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other-bus` },
-        ],
-    });
-    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${BUS}` }).resolves({ Tags: [{ Key: "stack", Value: "dev" }] });
-    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/other-bus` }).resolves({ Tags: [{ Key: "stack", Value: "prod" }] });
-    h.ebMock.on(ListRulesCommand, { EventBusName: BUS }).resolves({
-        Rules: rules.map(
-            (r): Rule => ({
-                Name: r.name,
-                Arn: ruleArn(r.name),
-                EventBusName: BUS,
-                State: r.state ?? "ENABLED",
-                EventPattern: JSON.stringify({ source: ["bellyfed.restaurants"], "detail-type": [r.name] }),
-                ManagedBy: r.managedBy,
-            }),
-        ),
-    });
-    for (const r of rules) {
-        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: ruleArn(r.name) }).resolves({ Tags: Object.entries(r.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) });
-        h.ebMock.on(ListTargetsByRuleCommand, { Rule: r.name }).resolves({ Targets: r.targets ?? [withDlq("queue")] });
-    }
-    h.cwMock.on(GetMetricDataCommand).callsFake((input: any) => ({
-        MetricDataResults: input.MetricDataQueries.map((q: any) => {
-            const rule = rules.find((r) => r.name === q.MetricStat.Metric.Dimensions.find((d: any) => d.Name === "RuleName").Value)!;
-            const values = { MatchedEvents: rule.matched, Invocations: rule.invocations, FailedInvocations: rule.failed }[q.MetricStat.Metric.MetricName as string];
-            return { Id: q.Id, Values: values ?? [] };
-        }),
-    }));
-}
 
 describe("ops rules", () => {
     let h: OpsHarness;
@@ -143,14 +79,16 @@ describe("ops rules", () => {
 
 describe("ops rules cleanup", () => {
     let h: OpsHarness;
+    // The shape the real program registers: EventBus > EventRoute > EventRule (see contract.test.ts).
     const plan = {
         resources: [
             { urn: "urn:bus", type: "bellyfed:events:EventBus", name: "platform-bus", custom: false, inputs: {}, outputs: {} },
+            { urn: "urn:route", type: "bellyfed:events:EventRoute", name: "platform-bus-analytics", parent: "urn:bus", custom: false, inputs: {}, outputs: {} },
             {
                 urn: "urn:rule",
                 type: "aws:cloudwatch/eventRule:EventRule",
                 name: "platform-bus-analytics",
-                parent: "urn:bus",
+                parent: "urn:route",
                 custom: true,
                 inputs: { tags: { stack: "dev", "bellyfed:rule": "platform-bus/analytics" } },
                 outputs: {},
@@ -181,7 +119,24 @@ describe("ops rules cleanup", () => {
     it("never deletes a stack-managed rule and says which code declares it", async () => {
         const r = await cleanup("--yes");
         expect(h.ebMock.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.Name)).to.not.include("analytics");
-        expect(r.stdout).to.include('analytics: declared by route "analytics" of bellyfed:events:EventBus "platform-bus" in the dev stack\'s program (stacks/platform.ts');
+        expect(r.stdout).to.include(
+            'analytics: declared by route "analytics" of the bus "platform-bus": bellyfed:events:EventRoute "platform-bus-analytics" in bellyfed:events:EventBus "platform-bus", ' +
+                "composed in the dev stack's program (stacks/platform.ts",
+        );
+    });
+
+    it("keeps a rule tagged by the stack that the code no longer declares, saying `pulumi up` removes it", async () => {
+        stubBus(h, [{ name: "old-route", tags: declared("old-route") }]);
+        const r = await cleanup("--yes");
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
+        expect(r.stdout).to.include("the dev stack's code no longer declares it: `pulumi up` will remove it");
+    });
+
+    it("keeps a rule another stack declares", async () => {
+        stubBus(h, [{ name: "prod-route", tags: { stack: "prod", "bellyfed:rule": "platform-bus/x" } }]);
+        const r = await cleanup("--yes");
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
+        expect(r.stdout).to.include("prod-route: declared by stack prod");
     });
 
     it("keeps rules an AWS service manages", async () => {

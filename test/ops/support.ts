@@ -4,7 +4,7 @@
  * plus fixtures for a stack's tagged queues and rules, and a fake local runtime over HTTP.
  */
 import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, ListEventBusesCommand, ListRulesCommand, ListTagsForResourceCommand, ListTargetsByRuleCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, Message, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
 import * as http from "http";
@@ -228,4 +228,63 @@ export class FakeLocalRuntime {
     async stop(): Promise<void> {
         await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     }
+}
+
+export const BUS = "platform-bus-1a2b3c4";
+export const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${BUS}/${name}`;
+
+export interface RuleFixture {
+    name: string;
+    state?: "ENABLED" | "DISABLED";
+    tags?: Record<string, string>;
+    /** Default: one target, the analytics queue, with a DLQ and a retry policy. */
+    targets?: Target[];
+    /** Daily datapoints of MatchedEvents, Invocations, FailedInvocations (none = no datapoint). */
+    matched?: number[];
+    invocations?: number[];
+    failed?: number[];
+    managedBy?: string;
+}
+
+/** A target delivering to a queue, with a DLQ and a retry policy. */
+export function queueTarget(id: string, queue = "analytics-a1b2c3d", dlq = "route-dlq"): Target {
+    return { Id: id, Arn: queueArn(queue), DeadLetterConfig: { Arn: queueArn(dlq) }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } };
+}
+
+/** The stack's bus (tagged stack=dev, next to another stack's bus), its rules with tags and targets, and their metrics. */
+export function stubBus(h: OpsHarness, rules: RuleFixture[] = []): void {
+    const busArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+    h.ebMock.on(ListEventBusesCommand).resolves({
+        EventBuses: [
+            { Name: "default", Arn: busArn("default") },
+            { Name: BUS, Arn: busArn(BUS) },
+            { Name: "other-bus", Arn: busArn("other-bus") },
+        ],
+    });
+    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn(BUS) }).resolves({ Tags: [{ Key: "stack", Value: "dev" }] });
+    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn("other-bus") }).resolves({ Tags: [{ Key: "stack", Value: "prod" }] });
+    h.ebMock.on(ListRulesCommand, { EventBusName: BUS }).resolves({
+        Rules: rules.map(
+            (r): Rule => ({
+                Name: r.name,
+                Arn: ruleArn(r.name),
+                EventBusName: BUS,
+                State: r.state ?? "ENABLED",
+                EventPattern: JSON.stringify({ source: ["bellyfed.restaurants"], "detail-type": [r.name] }),
+                ManagedBy: r.managedBy,
+            }),
+        ),
+    });
+    for (const r of rules) {
+        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: ruleArn(r.name) }).resolves({ Tags: Object.entries(r.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) });
+        h.ebMock.on(ListTargetsByRuleCommand, { Rule: r.name }).resolves({ Targets: r.targets ?? [queueTarget("queue")] });
+    }
+    h.cwMock.on(GetMetricDataCommand).callsFake((input: any) => ({
+        MetricDataResults: input.MetricDataQueries.map((q: any) => {
+            const ruleName = q.MetricStat.Metric.Dimensions.find((d: any) => d.Name === "RuleName")?.Value;
+            const rule = rules.find((r) => r.name === ruleName);
+            const values = rule && { MatchedEvents: rule.matched, Invocations: rule.invocations, FailedInvocations: rule.failed }[q.MetricStat.Metric.MetricName as string];
+            return { Id: q.Id, Values: values ?? [] };
+        }),
+    }));
 }
