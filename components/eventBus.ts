@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
 import { AlarmSettings, createAlarm } from "./alarms";
-import { isAwsManagedSqsKey, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
+import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
 export interface EventBusArgs {
@@ -240,7 +240,8 @@ export class EventRoute extends pulumi.ComponentResource {
                 {
                     sqsManagedSseEnabled: true,
                     messageRetentionSeconds: args.targetDlqRetentionSeconds ?? 1209600,
-                    tags: tagged({ [QUEUE_ROLE_TAG]: "target-dlq", [ROUTE_TAG]: this.routeKey }),
+                    // Grouped with the processed queue it feeds (the ops CLI lists them together).
+                    tags: tagged({ [PROCESSED_QUEUE_TAG]: queue.logicalName, [QUEUE_ROLE_TAG]: "target-dlq", [ROUTE_TAG]: this.routeKey }),
                 },
                 args.transforms?.targetDlq,
             ),

@@ -66,6 +66,10 @@ export const StackConfigSchema = z
             .object({
                 /** Days the bus archive keeps events; 0 means no archive. */
                 archiveRetentionDays: z.number().int().min(0).default(0),
+                /** Seconds EventBridge keeps retrying a failed delivery to a route's queue (60..86400). */
+                deliveryMaxEventAgeSeconds: z.number().int().min(60).max(86400).default(86400),
+                /** Delivery retries before an event goes to the route's target DLQ (0..185). */
+                deliveryMaxRetryAttempts: z.number().int().min(0).max(185).default(185),
             })
             .strict()
             .prefault({}),
@@ -87,10 +91,16 @@ export const StackConfigSchema = z
                 batchingWindowSeconds: z.number().int().min(0).max(300).default(0),
                 /** Concurrent consumer invocations the mapping may start (2..1000). */
                 maxConcurrency: z.number().int().min(2).max(1000).default(5),
-                /** Seconds the source queue keeps a message (60..1209600). */
-                retentionSeconds: z.number().int().min(60).max(1209600).default(345600),
+                /** Seconds the source queue keeps a message (60..1209600; the DLQ keeps 14 days, so at most 1209599). */
+                retentionSeconds: z.number().int().min(60).max(1209599).default(345600),
+                /** Encryption at rest of the queue and its DLQ: SSE-SQS, or a customer-managed KMS key the stack creates. */
+                encryption: z.enum(["sqs-managed", "kms"]).default("sqs-managed"),
             })
             .strict()
+            .refine((q) => q.batchSize <= 10 || q.batchingWindowSeconds >= 1, {
+                message: "must be at least 1 when batchSize is above 10 (Lambda's rule for SQS batches)",
+                path: ["batchingWindowSeconds"],
+            })
             .prefault({}),
         alarms: z
             .object({

@@ -1,6 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EventBus, QueryApi, Table } from "../components";
+import { AlarmTopic, EventBus, EventRouteDescription, ProcessedQueue, ProcessedQueueDescription, QueryApi, Table } from "../components";
+import { analyticsConsumerFactory } from "../handlers/analyticsConsumer";
+import { catalogEventPattern } from "../handlers/events/catalog";
 import { restaurantQueryFactory } from "../handlers/restaurantQuery";
+import { restaurantStatsFactory } from "../handlers/restaurantStats";
 import { StackConfig } from "./config";
 
 /** What the stack exports: everything an operator or a client needs to find the platform. */
@@ -10,12 +13,21 @@ export interface PlatformOutputs {
     restaurantsTableName: pulumi.Output<string>;
     eventBusName: pulumi.Output<string>;
     eventBusArn: pulumi.Output<string>;
+    analyticsTableName: pulumi.Output<string>;
+    alarmTopicArn: pulumi.Output<string>;
+    /** Every processed queue: component name, queue and DLQ URL/ARN/name (the ops CLI reads these). */
+    queues: ProcessedQueueDescription[];
+    /** Every route on the bus: `<bus>/<route>`, rule name and ARN, bus name, pattern. */
+    rules: EventRouteDescription[];
 }
 
 export interface Platform {
     config: StackConfig;
     restaurants: Table;
+    analytics: Table;
     bus: EventBus;
+    alarms: AlarmTopic;
+    analyticsQueue: ProcessedQueue;
     api: QueryApi;
     outputs: PlatformOutputs;
 }
@@ -41,7 +53,48 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         tags,
     });
 
+    // Item design: handlers/analyticsConsumer/items.ts (counters per day and in total, idempotency records with TTL).
+    const analytics = new Table("analytics", {
+        hashKey: "restaurantId",
+        rangeKey: "sk",
+        ttlAttribute: "expiresAt",
+        pointInTimeRecovery: config.tables.pointInTimeRecovery,
+        deletionProtection: config.tables.deletionProtection,
+        tags,
+    });
+
     const bus = new EventBus("platform-bus", { archiveRetentionDays: config.events.archiveRetentionDays, tags });
+
+    const alarms = new AlarmTopic("alarms", { emails: config.alarms.emails, httpsEndpoints: config.alarms.httpsEndpoints, tags });
+
+    // Flow 2: RestaurantViewed on the bus -> rule -> analytics queue -> consumer -> view counters.
+    const analyticsQueue = new ProcessedQueue("analytics-queue", {
+        consumer: {
+            callbackFactory: analyticsConsumerFactory,
+            memorySize: config.functions.analyticsConsumer.memoryMb,
+            timeoutSeconds: config.functions.analyticsConsumer.timeoutSeconds,
+            environment: { ANALYTICS_TABLE: analytics.name, ...observabilityEnv("analytics-consumer") },
+            policyStatements: [
+                { Sid: "CountViews", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: analytics.arn },
+            ],
+        },
+        maxReceiveCount: config.analyticsQueue.maxReceiveCount,
+        batchSize: config.analyticsQueue.batchSize,
+        batchingWindowSeconds: config.analyticsQueue.batchingWindowSeconds,
+        maxConcurrency: config.analyticsQueue.maxConcurrency,
+        retentionSeconds: config.analyticsQueue.retentionSeconds,
+        encryption: config.analyticsQueue.encryption === "kms" ? { type: "kms" } : { type: "sqs-managed" },
+        alarmTopicArn: alarms.topicArn,
+        logRetentionDays: config.logRetentionDays,
+        tags,
+    });
+    bus.route("restaurant-viewed", {
+        pattern: catalogEventPattern("RestaurantViewed"),
+        queue: analyticsQueue,
+        maximumEventAgeSeconds: config.events.deliveryMaxEventAgeSeconds,
+        maximumRetryAttempts: config.events.deliveryMaxRetryAttempts,
+        alarmTopicArn: alarms.topicArn,
+    });
 
     const api = new QueryApi("query-api", {
         corsAllowOrigins: config.api.corsAllowOrigins,
@@ -67,13 +120,34 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
                     ],
                 },
             },
+            stats: {
+                method: "GET",
+                path: "/restaurant/{id}/stats",
+                handler: {
+                    callbackFactory: restaurantStatsFactory,
+                    memorySize: config.functions.restaurantStats.memoryMb,
+                    timeoutSeconds: config.functions.restaurantStats.timeoutSeconds,
+                    environment: {
+                        RESTAURANTS_TABLE: restaurants.name,
+                        ANALYTICS_TABLE: analytics.name,
+                        ...observabilityEnv("restaurant-stats"),
+                    },
+                    policyStatements: [
+                        { Sid: "CheckRestaurantExists", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: restaurants.arn },
+                        { Sid: "ReadViewCounters", Effect: "Allow", Action: ["dynamodb:Query"], Resource: analytics.arn },
+                    ],
+                },
+            },
         },
     });
 
     return {
         config,
         restaurants,
+        analytics,
         bus,
+        alarms,
+        analyticsQueue,
         api,
         outputs: {
             apiUrl: api.url,
@@ -81,6 +155,10 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
             restaurantsTableName: restaurants.name,
             eventBusName: bus.name,
             eventBusArn: bus.arn,
+            analyticsTableName: analytics.name,
+            alarmTopicArn: alarms.topicArn,
+            queues: [analyticsQueue.describe()],
+            rules: bus.routes.map((route) => route.describe()),
         },
     };
 }

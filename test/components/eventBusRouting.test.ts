@@ -110,8 +110,13 @@ describe("EventBus routing", () => {
             expect(dlq("bus-audit-target-dlq").sqsManagedSseEnabled).to.equal(true);
         });
 
-        it("is tagged as a target DLQ of its route", () => {
-            expect(dlq("bus-viewed-target-dlq").tags).to.deep.equal({ stack: "test", "bellyfed:queue-role": "target-dlq", "bellyfed:route": "bus/viewed" });
+        it("is tagged as the target DLQ of its route, grouped with the processed queue it feeds", () => {
+            expect(dlq("bus-viewed-target-dlq").tags).to.deep.equal({
+                stack: "test",
+                "bellyfed:processed-queue": "analytics",
+                "bellyfed:queue-role": "target-dlq",
+                "bellyfed:route": "bus/viewed",
+            });
         });
 
         it("has an alarm on its depth when an alarm topic is given", () => {
