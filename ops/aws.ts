@@ -52,13 +52,21 @@ const THROTTLING_CODES = new Set([
     "PriorRequestNotComplete",
     "AWS.SimpleQueueService.RequestThrottled",
 ]);
-const TRANSIENT_CODES = new Set(["InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException"]);
+const TRANSIENT_CODES = new Set(["InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException", "TimeoutError"]);
+/** Network errors worth another attempt (a reset or timed-out connection); a refused one is not. */
+const TRANSIENT_NETWORK = new Set(["ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
+
+function networkCode(error: unknown): string | undefined {
+    const e = error as { code?: string; cause?: { code?: string } };
+    return e?.code ?? e?.cause?.code;
+}
 
 /** Throttling or a transient server-side failure: worth another attempt after a pause. */
 export function isRetryable(error: unknown): boolean {
     const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
     const code = e?.name ?? e?.Code ?? "";
     if (THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;
+    if (TRANSIENT_NETWORK.has(networkCode(error) ?? "")) return true;
     const status = e?.$metadata?.httpStatusCode;
     return status === 429 || (status !== undefined && status >= 500);
 }
@@ -110,10 +118,10 @@ export function describeError(error: unknown): OpsError {
     if (name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue") {
         return new OpsError(`${where}the queue does not exist (deleted, or another account/region: check --region)`, EXIT_FAILED);
     }
-    if (e?.$metadata) return new OpsError(`${where}${name}: ${message}`, EXIT_FAILED);
-    const code = e?.cause?.code ?? (e as { code?: string })?.code;
+    const code = networkCode(error);
     if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN") {
-        return new OpsError(`${where}cannot connect (${code}): ${message}; check --endpoint-url / --local`, EXIT_USAGE);
+        return new OpsError(`${where}cannot connect (${code}): ${message}; check the network, --region and --endpoint-url`, EXIT_USAGE);
     }
+    if (e?.$metadata) return new OpsError(`${where}${name}: ${message}`, EXIT_FAILED);
     return new OpsError(`${where}${message}`, EXIT_FAILED);
 }

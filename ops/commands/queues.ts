@@ -1,6 +1,6 @@
 import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { Ctx } from "../context";
-import { discoverQueues, queueAttributes } from "../discovery";
+import { discoverQueues, mapLimit, queueAttributes } from "../discovery";
 import { EXIT_FAILED, EXIT_OK } from "../errors";
 import { duration, table } from "../render";
 
@@ -71,13 +71,15 @@ function retriesExplain(attrs: Record<string, string> | undefined): number | und
 export async function awsQueueReports(ctx: Ctx, stack: string, thresholds: QueueThresholds, prefix?: string): Promise<QueueReport[]> {
     const queues = await discoverQueues(ctx, stack, prefix);
     const counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] as const;
-    const reports = await Promise.all(
-        queues.map(async (q) => {
+    const reports = await mapLimit(
+        queues,
+        4,
+        async (q) => {
             const source = q.source ? await queueAttributes(ctx, q.source.url, [...counts, "VisibilityTimeout", "RedrivePolicy"]) : undefined;
             const dlq = q.dlq ? await queueAttributes(ctx, q.dlq.url, [...counts, "MessageRetentionPeriod"]) : undefined;
             const targets = await Promise.all(q.targetDlqs.map(async (t) => ({ name: t.name, attrs: await queueAttributes(ctx, t.url, ["ApproximateNumberOfMessages"]) })));
             return { q, source, dlq, targets };
-        }),
+        },
     );
     const ages = await oldestAges(
         ctx,

@@ -101,6 +101,13 @@ describe("ops CLI", () => {
         expect(r.stderr).to.include("No AWS region: pass --region REGION or set AWS_REGION");
     });
 
+    it("explains an endpoint that refuses connections (exit 2)", async () => {
+        h.sqsMock.on(ListQueuesCommand).rejects(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:4566"), { code: "ECONNREFUSED", $metadata: {} }));
+        const r = await h.run(["queues", "--stack", "dev", "--endpoint-url", "http://127.0.0.1:4566"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include("sqs:ListQueues: cannot connect (ECONNREFUSED)").and.include("--endpoint-url");
+    });
+
     it("reports an AWS error with the operation that failed (exit 1)", async () => {
         h.sqsMock.on(ListQueuesCommand).rejects(Object.assign(new Error("User is not authorized to perform sqs:listqueues"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
         const r = await h.run(["queues", "--stack", "dev"]);
