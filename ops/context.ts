@@ -168,6 +168,8 @@ function defaultPrompt(input: NodeJS.ReadableStream, output: Writer): (question:
                 rl.close();
                 resolve(answer);
             });
+            // Ctrl-C at the prompt is a "no".
+            rl.on("SIGINT", () => rl.close());
             rl.on("close", () => {
                 if (!answered) resolve("");
             });

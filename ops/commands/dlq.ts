@@ -338,7 +338,8 @@ async function checkRedrive(ctx: Ctx, pair: DlqPair, moveTask: boolean): Promise
                 "SQS moves messages only between queues of the same type. Nothing was moved",
         );
     }
-    const running = (await listMoveTasks(ctx, dlqArn, 10)).find((t) => t.Status === "RUNNING" || t.Status === "CANCELLING");
+    // Move tasks only run on SQS DLQs: a target DLQ has none to collide with.
+    const running = pair.kind === "dlq" ? (await listMoveTasks(ctx, dlqArn, 10)).find((t) => t.Status === "RUNNING" || t.Status === "CANCELLING") : undefined;
     if (running) {
         throw new OpsError(
             `A message move task is already ${running.Status} on ${pair.dlq.name} (started ${startedAt(running)}, moved ${running.ApproximateNumberOfMessagesMoved ?? 0} ` +

@@ -31,9 +31,12 @@ export async function patternTest(ctx: Ctx, args: PatternTestArgs): Promise<numb
     const command = "pattern test";
     if (ctx.opts.local && args.aws) throw new UsageError("--aws asks EventBridge itself; it cannot be combined with --local", command);
     const rawPattern = ctx.readJson("pattern", args.pattern, command);
+    if (!rawPattern || typeof rawPattern !== "object" || Array.isArray(rawPattern)) {
+        throw new UsageError(`--pattern must be a JSON object (an EventBridge event pattern), got ${Array.isArray(rawPattern) ? "an array" : JSON.stringify(rawPattern)}`, command);
+    }
     let pattern: EventPattern;
     try {
-        pattern = parseEventPattern(rawPattern as object);
+        pattern = parseEventPattern(rawPattern);
     } catch (error) {
         if (error instanceof EventPatternError) throw new UsageError(`--pattern is not a valid EventBridge pattern: ${error.path}: ${error.reason}`, command);
         throw error;
