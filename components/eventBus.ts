@@ -164,7 +164,8 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
         throw error;
     }
     const queue = args.queue;
-    if (!(queue instanceof ProcessedQueue)) fail("queue", "must be a ProcessedQueue");
+    // Duck-typed rather than instanceof: a program may load two copies of the library.
+    if (!queue || typeof (queue as Partial<ProcessedQueue>).allowEventBridgeRule !== "function" || !queue.encryption) fail("queue", "must be a ProcessedQueue");
     const range = (field: keyof EventRouteArgs, min: number, max: number) => {
         const v = args[field];
         if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
