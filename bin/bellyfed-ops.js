@@ -6,16 +6,25 @@ const fs = require("fs");
 const path = require("path");
 
 const compiled = path.join(__dirname, "..", "dist", "ops", "cli.js");
+const source = path.join(__dirname, "..", "ops", "cli.ts");
 if (fs.existsSync(compiled)) {
     run(require(compiled));
+} else if (!fs.existsSync(source)) {
+    fail("this installation has neither dist/ops/cli.js nor ops/cli.ts; run the CLI from a checkout of the repository (npm run ops -- --help)");
 } else {
+    // The project's own tsconfig, whatever directory the command runs from.
+    process.env.TS_NODE_PROJECT = process.env.TS_NODE_PROJECT || path.join(__dirname, "..", "tsconfig.json");
     try {
         require("ts-node/register/transpile-only");
     } catch {
-        process.stderr.write("bellyfed-ops: no build (dist/ops/cli.js) and no ts-node to run the source; run `npm ci` (or `npm run build`) first\n");
-        process.exit(2);
+        fail("no build (dist/ops/cli.js) and no ts-node to run ops/cli.ts; run `npm ci` in the repository first");
     }
-    run(require(path.join(__dirname, "..", "ops", "cli.ts")));
+    run(require(source));
+}
+
+function fail(message) {
+    process.stderr.write(`bellyfed-ops: ${message}\n`);
+    process.exit(2);
 }
 
 function run(cli) {
