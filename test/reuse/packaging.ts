@@ -34,14 +34,17 @@ export interface PackResult {
 
 /**
  * Packs the library the way `npm publish` would, without touching the repository's dist/: the
- * manifest, README and the sources tsconfig.build.json compiles are copied into a staging folder
- * (node_modules linked), and `npm pack` runs there, so its `prepack` script does the build.
+ * manifest, README, bin files and the sources tsconfig.build.json compiles are copied into a
+ * staging folder (node_modules linked), and `npm pack` runs there, so its `prepack` script does
+ * the build.
  */
 export async function packLibrary(workDir: string): Promise<PackResult> {
     const staging = path.join(workDir, "staging");
     fs.mkdirSync(staging, { recursive: true });
     const build = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8"));
-    const copied = ["package.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", ...(build.include as string[])];
+    const bin = manifest().bin;
+    const binFiles: string[] = typeof bin === "string" ? [bin] : Object.values(bin ?? {});
+    const copied = ["package.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", ...(build.include as string[]), ...binFiles];
     for (const entry of copied) {
         const from = path.join(ROOT, entry);
         if (fs.existsSync(from)) fs.cpSync(from, path.join(staging, entry), { recursive: true });
