@@ -105,7 +105,7 @@ export class PlatformDashboard extends pulumi.ComponentResource {
         super("bellyfed:monitoring:PlatformDashboard", name, {}, opts);
         this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName: args.dashboardName, dashboardBody: layoutDashboard(args.rows) }, { parent: this });
         this.dashboardName = this.dashboard.dashboardName;
-        const region = aws.getRegionOutput({}, { parent: this }).name;
+        const region = aws.getRegionOutput({}, { parent: this }).region;
         this.url = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${this.dashboardName}`;
         this.registerOutputs({ dashboardName: this.dashboardName, url: this.url });
     }

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
 import { AlarmSettings, createAlarm } from "./alarms";
+import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
@@ -114,6 +115,16 @@ export interface EventRouteArgs {
          * of the target DLQ >= threshold. Default 1 message, 1 of 1 one-minute period.
          */
         targetDlqMessages?: AlarmSettings;
+        /**
+         * Deliveries that failed for good (AWS/Events FailedInvocations, dimensions EventBusName +
+         * RuleName, Sum per minute) >= threshold. Default 1, 1 of 1 period.
+         */
+        failedInvocations?: AlarmSettings;
+        /**
+         * Events sent to the target DLQ (AWS/Events InvocationsSentToDlq, Sum per minute) >= threshold.
+         * Default 1, 1 of 1 period: pages at once, where the DLQ-depth alarm confirms the backlog.
+         */
+        invocationsSentToDlq?: AlarmSettings;
     };
     /** Tags of the route's resources. Default: the bus's tags. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -301,30 +312,70 @@ export class EventRoute extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.targetDlqPolicy, queue.queuePolicy] },
         );
 
-        if (args.alarmTopicArn) {
-            const alarm = createAlarm(
-                this,
-                `${name}-target-dlq-messages`,
-                { topicArn: args.alarmTopicArn },
-                {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateNumberOfMessagesVisible",
-                    dimensions: { QueueName: this.targetDlq.name },
-                    periodSeconds: 60,
-                    statistic: "Maximum",
-                    description: `${this.routeKey}: EventBridge could not deliver events to ${queue.logicalName} (after its retries); they wait in the target DLQ.`,
-                    threshold: 1,
-                    comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    evaluationPeriods: 1,
-                    treatMissingData: "notBreaching",
-                },
-                args.alarms?.targetDlqMessages,
-                args.tags ?? bus.tags,
-            );
-            if (alarm) this.alarms.push(alarm);
-        }
+        if (args.alarmTopicArn) this.alarms.push(...this.createAlarms(name, args, args.alarmTopicArn, args.tags ?? bus.tags));
 
         this.registerOutputs({ ruleName: this.rule.name, ruleArn: this.rule.arn, targetDlqUrl: this.targetDlq.url });
+    }
+
+    private createAlarms(
+        name: string,
+        args: EventRouteArgs,
+        topicArn: pulumi.Input<string>,
+        tags: EventRouteArgs["tags"],
+    ): aws.cloudwatch.MetricAlarm[] {
+        const queue = this.queue.logicalName;
+        const ruleDimensions = { EventBusName: this.busName, RuleName: this.rule.name };
+        const eventsMetric = (metricName: string) => ({ namespace: "AWS/Events", metricName, dimensions: ruleDimensions, periodSeconds: 60, statistic: "Sum" as const });
+        const created = [
+            createAlarm(this, `${name}-target-dlq-messages`, { topicArn }, {
+                namespace: "AWS/SQS",
+                metricName: "ApproximateNumberOfMessagesVisible",
+                dimensions: { QueueName: this.targetDlq.name },
+                periodSeconds: 60,
+                statistic: "Maximum",
+                description: `${this.routeKey}: EventBridge could not deliver events to ${queue} (after its retries); they wait in the target DLQ.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            }, args.alarms?.targetDlqMessages, tags),
+            createAlarm(this, `${name}-failed-invocations`, { topicArn }, {
+                ...eventsMetric("FailedInvocations"),
+                description: `${this.routeKey}: EventBridge failed to deliver matched events to ${queue} for good (queue policy, KMS key or deleted queue). They went to the target DLQ.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                // No matched events means no failures.
+                treatMissingData: "notBreaching",
+            }, args.alarms?.failedInvocations, tags),
+            createAlarm(this, `${name}-sent-to-dlq`, { topicArn }, {
+                ...eventsMetric("InvocationsSentToDlq"),
+                description: `${this.routeKey}: events were sent to the rule's target DLQ instead of ${queue}.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            }, args.alarms?.invocationsSentToDlq, tags),
+        ];
+        return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);
+    }
+
+    /** Matched, delivered and failed events of the rule; its target DLQ's depth. */
+    dashboardWidgets(region: string): pulumi.Output<DashboardWidget>[] {
+        const dimensions = { EventBusName: this.busName, RuleName: this.rule.name };
+        const line = (metricName: string) => ({ namespace: "AWS/Events", metricName, dimensions, stat: "Sum", label: metricName });
+        return [
+            metricWidget(
+                `${this.routeKey}: matched, delivered, failed`,
+                [line("MatchedEvents"), line("Invocations"), line("FailedInvocations"), line("InvocationsSentToDlq")],
+                region,
+            ),
+            metricWidget(
+                `${this.routeKey}: target DLQ`,
+                [{ namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: this.targetDlq.name }, stat: "Maximum", label: "undeliverable events" }],
+                region,
+            ),
+        ];
     }
 
     /** The entry of the stack's `rules` output. */

@@ -36,6 +36,11 @@ export interface ProcessedQueueAlarms {
      * long before it moves to the DLQ), 3 of 3 one-minute periods.
      */
     oldestMessageAgeSeconds?: AlarmSettings;
+    /**
+     * Queue depth: AWS/SQS ApproximateNumberOfMessagesVisible (Maximum) of the queue >= threshold
+     * messages. Default 1000, 5 of 5 one-minute periods (a burst that drains is no page).
+     */
+    queueDepth?: AlarmSettings;
     /** Consumer Errors (AWS/Lambda, Sum per minute) >= threshold. Default 1, 1 of 1 period. */
     consumerErrors?: AlarmSettings;
     /** Consumer Throttles (AWS/Lambda, Sum per minute) >= threshold. Default 1, 1 of 1 period. */
@@ -620,6 +625,25 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                     treatMissingData: "notBreaching",
                 },
                 alarms.oldestMessageAgeSeconds,
+                tags,
+            ),
+            createAlarm(
+                this,
+                `${name}-queue-depth`,
+                { topicArn },
+                {
+                    namespace: "AWS/SQS",
+                    metricName: "ApproximateNumberOfMessagesVisible",
+                    dimensions: { QueueName: this.queue.name },
+                    periodSeconds: 60,
+                    statistic: "Maximum",
+                    description: `${name}: the backlog keeps growing; the consumer cannot keep up (raise maxConcurrency or batch size) or is failing.`,
+                    threshold: 1000,
+                    comparisonOperator: "GreaterThanOrEqualToThreshold",
+                    evaluationPeriods: 5,
+                    treatMissingData: "notBreaching",
+                },
+                alarms.queueDepth,
                 tags,
             ),
         ];

@@ -159,8 +159,67 @@ export const encryptionAtRest: PolicyRule = {
     },
 };
 
+/** Alarms of the graph that watch `metricName` in `namespace` with a dimension equal to `value`. */
+function alarmsOn(resources: PolicyResource[], namespace: string, metricName: string, dimension: string, value: unknown): PolicyResource[] {
+    return resources.filter((a) => {
+        if (a.type !== "aws:cloudwatch/metricAlarm:MetricAlarm") return false;
+        const direct = a.props.namespace === namespace && a.props.metricName === metricName && a.props.dimensions?.[dimension] === value;
+        const inMath = asArray<any>(a.props.metricQueries).some(
+            (q) => q?.metric?.namespace === namespace && q.metric.metricName === metricName && q.metric.dimensions?.[dimension] === value,
+        );
+        return direct || inMath;
+    });
+}
+
+/** Alarms with somewhere to send their notifications. */
+const notifies = (alarm: PolicyResource) => asArray(alarm.props.alarmActions).length > 0;
+
+export const processedQueueDlqAlarm: PolicyRule = {
+    name: "processed-queue-dlq-alarm",
+    description: "Every ProcessedQueue's dead-letter queue has an alarm with actions on ApproximateNumberOfMessagesVisible (AWS/SQS), so no failed event goes unnoticed.",
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const component of resources.filter((r) => r.type === "bellyfed:events:ProcessedQueue")) {
+            const dlqs = resources.filter(
+                (q) => q.parent === component.urn && q.type === "aws:sqs/queue:Queue" && q.props.tags?.["bellyfed:queue-role"] === "dlq",
+            );
+            for (const dlq of dlqs) {
+                if (dlq.props.name === undefined) continue;
+                if (!alarmsOn(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq.props.name).some(notifies)) {
+                    out.push({ urn: component.urn, message: `DLQ "${dlq.props.name}" has no alarm on ApproximateNumberOfMessagesVisible with an action` });
+                }
+            }
+        }
+        return out;
+    },
+};
+
+export const functionErrorThrottleAlarms: PolicyRule = {
+    name: "function-error-throttle-alarms",
+    description: "Every Lambda function has alarms with actions on its Errors and Throttles (AWS/Lambda, FunctionName).",
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const fn of resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+            if (fn.props.name === undefined) continue;
+            for (const metricName of ["Errors", "Throttles"]) {
+                if (!alarmsOn(resources, "AWS/Lambda", metricName, "FunctionName", fn.props.name).some(notifies)) {
+                    out.push({ urn: fn.urn, message: `function "${fn.props.name}" has no ${metricName} alarm with an action` });
+                }
+            }
+        }
+        return out;
+    },
+};
+
 /** Every rule, in report order. */
-export const POLICY_RULES: PolicyRule[] = [noFullAccessManagedPolicies, noWildcardPermissions, functionLogRetention, encryptionAtRest];
+export const POLICY_RULES: PolicyRule[] = [
+    noFullAccessManagedPolicies,
+    noWildcardPermissions,
+    functionLogRetention,
+    encryptionAtRest,
+    processedQueueDlqAlarm,
+    functionErrorThrottleAlarms,
+];
 
 /** Runs every rule over a resource graph. */
 export function evaluatePolicies(resources: PolicyResource[], rules: PolicyRule[] = POLICY_RULES): Violation[] {

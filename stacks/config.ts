@@ -108,6 +108,20 @@ export const StackConfigSchema = z
                 emails: z.array(z.email()).default([]),
                 /** HTTPS endpoints subscribed to the alarm topic. */
                 httpsEndpoints: z.array(z.url({ protocol: /^https$/ })).default([]),
+                /** API 5xx responses per minute that page (3 of 5 minutes). */
+                apiServerErrorsPerMinute: z.number().int().min(1).default(5),
+                /** Percentage of API requests answered 4xx that pages (5 minutes in a row). */
+                apiClientErrorRatePercent: z.number().min(1).max(100).default(20),
+                /** API p99 latency in milliseconds that pages (5 minutes in a row). */
+                apiLatencyP99Ms: z.number().int().min(50).max(30000).default(2000),
+                /** Function p99 duration, as a percentage of its timeout, that pages. */
+                functionDurationP99PercentOfTimeout: z.number().int().min(10).max(100).default(80),
+                /** Visible messages on a processed queue that page (5 minutes in a row). */
+                queueDepth: z.number().int().min(1).default(1000),
+                /** Age in seconds of a processed queue's oldest message that pages; default derived from retries. */
+                queueOldestMessageAgeSeconds: z.number().int().min(60).optional(),
+                /** DynamoDB throttle events per minute that page (2 of 3 minutes). */
+                tableThrottleEventsPerMinute: z.number().int().min(1).default(1),
             })
             .strict()
             .prefault({}),

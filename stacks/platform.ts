@@ -1,5 +1,8 @@
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmTopic, EventBus, EventRouteDescription, ProcessedQueue, ProcessedQueueDescription, QueryApi, Table } from "../components";
+import { PlatformDashboard } from "../components/dashboard";
+import { platformDashboardRows, stackRegion } from "./dashboard";
 import { analyticsConsumerFactory } from "../handlers/analyticsConsumer";
 import { catalogEventPattern } from "../handlers/events/catalog";
 import { restaurantQueryFactory } from "../handlers/restaurantQuery";
@@ -19,6 +22,11 @@ export interface PlatformOutputs {
     queues: ProcessedQueueDescription[];
     /** Every route on the bus: `<bus>/<route>`, rule name and ARN, bus name, pattern. */
     rules: EventRouteDescription[];
+    /** The CloudWatch dashboard of the stack: name and console URL. */
+    dashboardName: pulumi.Output<string>;
+    dashboardUrl: pulumi.Output<string>;
+    /** Number of alarms the stack declares (all notify alarmTopicArn). */
+    alarmCount: number;
 }
 
 export interface Platform {
@@ -29,6 +37,9 @@ export interface Platform {
     alarms: AlarmTopic;
     analyticsQueue: ProcessedQueue;
     api: QueryApi;
+    dashboard: PlatformDashboard;
+    /** Every alarm of the stack, from every component. */
+    allAlarms: aws.cloudwatch.MetricAlarm[];
     outputs: PlatformOutputs;
 }
 
@@ -46,10 +57,17 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         POWERTOOLS_LOG_LEVEL: "INFO",
     });
 
+    // The topic every alarm of the stack notifies (ALARM and OK); subscriptions come from config.
+    const alarms = new AlarmTopic("alarms", { emails: config.alarms.emails, httpsEndpoints: config.alarms.httpsEndpoints, tags });
+    const thresholds = config.alarms;
+    const tableAlarms = { topicArn: alarms.topicArn, throttledRequests: { threshold: thresholds.tableThrottleEventsPerMinute } };
+    const durationAlarm = { durationP99PercentOfTimeout: { threshold: thresholds.functionDurationP99PercentOfTimeout } };
+
     const restaurants = new Table("restaurants", {
         hashKey: "restaurantId",
         pointInTimeRecovery: config.tables.pointInTimeRecovery,
         deletionProtection: config.tables.deletionProtection,
+        alarms: tableAlarms,
         tags,
     });
 
@@ -60,12 +78,11 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         ttlAttribute: "expiresAt",
         pointInTimeRecovery: config.tables.pointInTimeRecovery,
         deletionProtection: config.tables.deletionProtection,
+        alarms: tableAlarms,
         tags,
     });
 
     const bus = new EventBus("platform-bus", { archiveRetentionDays: config.events.archiveRetentionDays, tags });
-
-    const alarms = new AlarmTopic("alarms", { emails: config.alarms.emails, httpsEndpoints: config.alarms.httpsEndpoints, tags });
 
     // Flow 2: RestaurantViewed on the bus -> rule -> analytics queue -> consumer -> view counters.
     const analyticsQueue = new ProcessedQueue("analytics-queue", {
@@ -85,6 +102,11 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         retentionSeconds: config.analyticsQueue.retentionSeconds,
         encryption: config.analyticsQueue.encryption === "kms" ? { type: "kms" } : { type: "sqs-managed" },
         alarmTopicArn: alarms.topicArn,
+        alarms: {
+            queueDepth: { threshold: thresholds.queueDepth },
+            oldestMessageAgeSeconds: thresholds.queueOldestMessageAgeSeconds === undefined ? undefined : { threshold: thresholds.queueOldestMessageAgeSeconds },
+            consumerDurationP99PercentOfTimeout: durationAlarm.durationP99PercentOfTimeout,
+        },
         logRetentionDays: config.logRetentionDays,
         tags,
     });
@@ -100,6 +122,13 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         corsAllowOrigins: config.api.corsAllowOrigins,
         throttling: { rateLimit: config.api.throttlingRateLimit, burstLimit: config.api.throttlingBurstLimit },
         logRetentionDays: config.logRetentionDays,
+        alarms: {
+            topicArn: alarms.topicArn,
+            serverErrors: { threshold: thresholds.apiServerErrorsPerMinute },
+            clientErrorRatePercent: { threshold: thresholds.apiClientErrorRatePercent },
+            latencyP99Ms: { threshold: thresholds.apiLatencyP99Ms },
+            functions: durationAlarm,
+        },
         tags,
         routes: {
             restaurant: {
@@ -141,6 +170,19 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         },
     });
 
+    const allAlarms = [
+        ...api.alarms,
+        ...Object.values(api.functions).flatMap((fn) => fn.alarms),
+        ...restaurants.alarms,
+        ...analytics.alarms,
+        ...analyticsQueue.alarms,
+        ...bus.routes.flatMap((route) => route.alarms),
+    ];
+    const dashboard = new PlatformDashboard("platform", {
+        dashboardName: `bellyfed-${stack}`,
+        rows: platformDashboardRows({ region: stackRegion(), namespace: metricsNamespace(stack), api, restaurants, analytics, bus, queues: [analyticsQueue], alarms: allAlarms }),
+    });
+
     return {
         config,
         restaurants,
@@ -149,6 +191,8 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         alarms,
         analyticsQueue,
         api,
+        dashboard,
+        allAlarms,
         outputs: {
             apiUrl: api.url,
             apiId: api.apiId,
@@ -159,6 +203,9 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
             alarmTopicArn: alarms.topicArn,
             queues: [analyticsQueue.describe()],
             rules: bus.routes.map((route) => route.describe()),
+            dashboardName: dashboard.dashboardName,
+            dashboardUrl: dashboard.url,
+            alarmCount: allAlarms.length,
         },
     };
 }

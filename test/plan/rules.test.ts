@@ -1,9 +1,11 @@
 import { expect } from "chai";
-import { evaluatePolicies, PolicyResource } from "../../policy/rules";
+import { evaluatePolicies, functionErrorThrottleAlarms, functionLogRetention, PolicyResource, PolicyRule, processedQueueDlqAlarm } from "../../policy/rules";
 
 const res = (type: string, props: Record<string, any>, name = "r"): PolicyResource => ({ urn: `urn:pulumi:s::p::${type}::${name}`, type, name, props });
 const doc = (...Statement: any[]) => JSON.stringify({ Version: "2012-10-17", Statement });
 const policies = (resources: PolicyResource[]) => evaluatePolicies(resources).map((v) => v.policy);
+/** The findings of one rule only, for fixtures that other rules would flag too. */
+const findings = (rule: PolicyRule, resources: PolicyResource[]) => rule.check(resources).map((v) => v.message);
 
 describe("policy rules", () => {
     it("flag a FullAccess managed policy attachment", () => {
@@ -31,9 +33,9 @@ describe("policy rules", () => {
 
     it("flag a function whose log group is not declared or has no retention", () => {
         const fn = res("aws:lambda/function:Function", { name: "f", loggingConfig: { logGroup: "g" } }, "f");
-        expect(policies([fn])).to.deep.equal(["function-log-retention"]);
-        expect(policies([fn, res("aws:cloudwatch/logGroup:LogGroup", { name: "g" })])).to.deep.equal(["function-log-retention"]);
-        expect(policies([fn, res("aws:cloudwatch/logGroup:LogGroup", { name: "g", retentionInDays: 7 })])).to.deep.equal([]);
+        expect(findings(functionLogRetention, [fn])).to.have.length(1);
+        expect(findings(functionLogRetention, [fn, res("aws:cloudwatch/logGroup:LogGroup", { name: "g" })])).to.deep.equal(['log group "g" has no retention']);
+        expect(findings(functionLogRetention, [fn, res("aws:cloudwatch/logGroup:LogGroup", { name: "g", retentionInDays: 7 })])).to.deep.equal([]);
     });
 
     it("flag unencrypted tables, queues and topics", () => {
@@ -44,5 +46,43 @@ describe("policy rules", () => {
 
     it("report nothing for values unknown during a preview", () => {
         expect(policies([res("aws:iam/rolePolicy:RolePolicy", { policy: undefined }), res("aws:lambda/function:Function", {})])).to.deep.equal([]);
+    });
+
+    describe("alarm coverage", () => {
+        const alarm = (name: string, namespace: string, metricName: string, dimensions: Record<string, string>, actions = ["arn:aws:sns:us-east-1:1:t"]) =>
+            res("aws:cloudwatch/metricAlarm:MetricAlarm", { namespace, metricName, dimensions, alarmActions: actions }, name);
+        const fn = res("aws:lambda/function:Function", { name: "fn-1" }, "fn");
+
+        it("flag a function without Errors and Throttles alarms", () => {
+            expect(findings(functionErrorThrottleAlarms, [fn])).to.deep.equal([
+                'function "fn-1" has no Errors alarm with an action',
+                'function "fn-1" has no Throttles alarm with an action',
+            ]);
+        });
+
+        it("accept a function whose Errors and Throttles alarms notify someone", () => {
+            const alarms = ["Errors", "Throttles"].map((m) => alarm(m, "AWS/Lambda", m, { FunctionName: "fn-1" }));
+            expect(findings(functionErrorThrottleAlarms, [fn, ...alarms])).to.deep.equal([]);
+        });
+
+        it("do not count an alarm without actions", () => {
+            const alarms = ["Errors", "Throttles"].map((m) => alarm(m, "AWS/Lambda", m, { FunctionName: "fn-1" }, []));
+            expect(findings(functionErrorThrottleAlarms, [fn, ...alarms])).to.have.length(2);
+        });
+
+        const component = res("bellyfed:events:ProcessedQueue", {}, "pq");
+        const dlq = { ...res("aws:sqs/queue:Queue", { name: "pq-dlq", tags: { "bellyfed:queue-role": "dlq" } }, "pq-dlq"), parent: component.urn };
+
+        it("flag a ProcessedQueue whose DLQ has no depth alarm", () => {
+            expect(findings(processedQueueDlqAlarm, [component, dlq])).to.deep.equal(['DLQ "pq-dlq" has no alarm on ApproximateNumberOfMessagesVisible with an action']);
+        });
+
+        it("do not accept NumberOfMessagesSent as a DLQ alarm (redrive moves are not sends)", () => {
+            expect(findings(processedQueueDlqAlarm, [component, dlq, alarm("a", "AWS/SQS", "NumberOfMessagesSent", { QueueName: "pq-dlq" })])).to.have.length(1);
+        });
+
+        it("accept a DLQ depth alarm with an action", () => {
+            expect(findings(processedQueueDlqAlarm, [component, dlq, alarm("a", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: "pq-dlq" })])).to.deep.equal([]);
+        });
     });
 });

@@ -1,0 +1,137 @@
+import { expect } from "chai";
+import { CapturedResource } from "../../plan/engine";
+import { Graph, json, stackGraph } from "../support/graph";
+
+const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+const FUNCTION = "aws:lambda/function:Function";
+
+/** Every metric (namespace, name, dimensions) an alarm watches, single-metric or metric math. */
+function watched(alarm: CapturedResource): { namespace: string; metricName: string; dimensions: Record<string, string> }[] {
+    if (alarm.inputs.metricName) return [{ namespace: alarm.inputs.namespace, metricName: alarm.inputs.metricName, dimensions: alarm.inputs.dimensions }];
+    return (alarm.inputs.metricQueries ?? []).filter((q: any) => q.metric).map((q: any) => q.metric);
+}
+
+function alarmsOn(graph: Graph, namespace: string, metricName: string, dimension: string, value: string): CapturedResource[] {
+    return graph.ofType(ALARM).filter((a) => watched(a).some((m) => m.namespace === namespace && m.metricName === metricName && m.dimensions?.[dimension] === value));
+}
+
+describe("stack monitoring", () => {
+    let dev: Graph;
+    let prod: Graph;
+    before(async () => {
+        [dev, prod] = await Promise.all([stackGraph("dev"), stackGraph("prod")]);
+    });
+
+    it("sends every alarm's ALARM and OK notifications to the stack's alarm topic", () => {
+        const topic = prod.run.outputs.alarmTopicArn;
+        expect(prod.ofType(ALARM).length).to.equal(prod.run.outputs.alarmCount).and.be.greaterThan(15);
+        for (const alarm of prod.ofType(ALARM)) {
+            expect(alarm.inputs.alarmActions, alarm.name).to.deep.equal([topic]);
+            expect(alarm.inputs.okActions, alarm.name).to.deep.equal([topic]);
+        }
+    });
+
+    it("encrypts the alarm topic with a customer-managed key CloudWatch may use", () => {
+        const topic = prod.get("aws:sns/topic:Topic", "alarms");
+        const key = prod.byOutput("arn", topic.inputs.kmsMasterKeyId) ?? prod.byOutput("id", topic.inputs.kmsMasterKeyId);
+        expect(key?.type).to.equal("aws:kms/key:Key");
+        const principals = json(key!.inputs.policy).Statement.map((s: any) => s.Principal?.Service).filter(Boolean);
+        expect(principals).to.include("cloudwatch.amazonaws.com");
+    });
+
+    it("subscribes the configured on-call address in prod only", () => {
+        expect(prod.ofType("aws:sns/topicSubscription:TopicSubscription").map((s) => s.inputs.endpoint)).to.deep.equal(["platform-oncall@bellyfed.com"]);
+        expect(dev.ofType("aws:sns/topicSubscription:TopicSubscription")).to.deep.equal([]);
+    });
+
+    it("alarms on errors, throttles and p99 duration of every function", () => {
+        for (const fn of prod.ofType(FUNCTION)) {
+            for (const metric of ["Errors", "Throttles", "Duration"]) {
+                expect(alarmsOn(prod, "AWS/Lambda", metric, "FunctionName", fn.outputs.name), `${fn.name} ${metric}`).to.have.length(1);
+            }
+        }
+    });
+
+    it("alarms on the API's 5xx count, 4xx rate and p99 latency by ApiId", () => {
+        const apiId = prod.run.outputs.apiId;
+        for (const metric of ["5xx", "4xx", "Latency"]) expect(alarmsOn(prod, "AWS/ApiGateway", metric, "ApiId", apiId), metric).to.have.length(1);
+    });
+
+    it("alarms on every processed queue's DLQ depth (Maximum >= 1), oldest message age and depth", () => {
+        for (const q of prod.run.outputs.queues) {
+            const [dlqAlarm] = alarmsOn(prod, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.dlqName);
+            expect(dlqAlarm.inputs).to.deep.include({ statistic: "Maximum", threshold: 1, comparisonOperator: "GreaterThanOrEqualToThreshold" });
+            expect(alarmsOn(prod, "AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", q.queueName)).to.have.length(1);
+            expect(alarmsOn(prod, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", q.queueName)).to.have.length(1);
+        }
+    });
+
+    it("alarms on FailedInvocations and InvocationsSentToDlq of every rule, and on its target DLQ", () => {
+        for (const rule of prod.run.outputs.rules) {
+            for (const metric of ["FailedInvocations", "InvocationsSentToDlq"]) {
+                const [alarm] = alarmsOn(prod, "AWS/Events", metric, "RuleName", rule.ruleName);
+                expect(alarm.inputs.dimensions, metric).to.deep.equal({ EventBusName: rule.busName, RuleName: rule.ruleName });
+            }
+            expect(alarmsOn(prod, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", rule.targetDlqName)).to.have.length(1);
+        }
+    });
+
+    it("alarms on throttles and system errors of every table", () => {
+        for (const table of prod.ofType("aws:dynamodb/table:Table")) {
+            expect(alarmsOn(prod, "AWS/DynamoDB", "ReadThrottleEvents", "TableName", table.outputs.name), table.name).to.have.length(1);
+            expect(alarmsOn(prod, "AWS/DynamoDB", "SystemErrors", "TableName", table.outputs.name), table.name).to.have.length(1);
+        }
+    });
+
+    it("uses the per-stack thresholds from config", () => {
+        const threshold = (g: Graph, metric: string) => alarmsOn(g, "AWS/ApiGateway", metric, "ApiId", g.run.outputs.apiId)[0].inputs.threshold;
+        expect([threshold(dev, "Latency"), threshold(prod, "Latency")]).to.deep.equal([5000, 1500]);
+        expect([threshold(dev, "5xx"), threshold(prod, "5xx")]).to.deep.equal([10, 3]);
+        const depth = (g: Graph) => alarmsOn(g, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", g.run.outputs.queues[0].queueName)[0].inputs.threshold;
+        expect([depth(dev), depth(prod)]).to.deep.equal([5000, 500]);
+    });
+
+    it("treats missing data as not breaching for error and DLQ alarms", () => {
+        const fn = prod.ofType(FUNCTION)[0];
+        expect(alarmsOn(prod, "AWS/Lambda", "Errors", "FunctionName", fn.outputs.name)[0].inputs.treatMissingData).to.equal("notBreaching");
+    });
+
+    describe("dashboard", () => {
+        let body: any;
+        let text: string;
+        before(() => {
+            body = json(prod.get("aws:cloudwatch/dashboard:Dashboard", "platform").inputs.dashboardBody);
+            text = JSON.stringify(body);
+        });
+
+        it("is named per stack and exported with its console URL", () => {
+            expect(prod.run.outputs.dashboardName).to.equal("bellyfed-prod");
+            expect(prod.run.outputs.dashboardUrl).to.equal(
+                "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards/dashboard/bellyfed-prod",
+            );
+        });
+
+        it("has one row per flow, after the alarms", () => {
+            expect(body.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown)).to.deep.equal([
+                "## Alarms",
+                "## Flow 1: restaurant query (API -> Lambda -> DynamoDB -> RestaurantViewed)",
+                "## Flow 2: event processing (bus -> rule -> SQS -> consumer)",
+            ]);
+        });
+
+        it("shows every alarm of the stack", () => {
+            const shown = body.widgets.filter((w: any) => w.type === "alarm").flatMap((w: any) => w.properties.alarms);
+            expect(shown.sort()).to.deep.equal(prod.ofType(ALARM).map((a) => a.outputs.arn).sort());
+        });
+
+        it("references every queue, DLQ, function and rule of the stack", () => {
+            for (const q of prod.run.outputs.queues) expect(text).to.include(q.queueName).and.include(q.dlqName);
+            for (const fn of prod.ofType(FUNCTION)) expect(text).to.include(fn.outputs.name);
+            for (const rule of prod.run.outputs.rules) expect(text).to.include(rule.ruleName).and.include(rule.targetDlqName);
+        });
+
+        it("plots the handlers' custom metrics in the stack's namespace", () => {
+            expect(text).to.include('"Bellyfed/prod","EventsPublished"').and.include('"Bellyfed/prod","ViewsCounted"');
+        });
+    });
+});
