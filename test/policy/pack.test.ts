@@ -30,7 +30,8 @@ describe("CrossGuard policy pack (policy/pack)", function () {
 
     it("finds a violation of every rule in the broken fixture program (the comparison is not vacuous)", () => {
         const found = new Set(planDocument(broken).violations.map((v) => v.policy));
-        expect([...found].sort()).to.deep.equal(POLICY_RULES.map((r) => r.name).sort());
+        const message = "every rule needs a resource in test/policy/fixtures/brokenProgram.ts that breaks it";
+        expect([...found].sort(), message).to.deep.equal(POLICY_RULES.map((r) => r.name).sort());
     });
 
     it("reports nothing on any stack (dev, prod, local), like the offline plan", async () => {
