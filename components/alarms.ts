@@ -84,3 +84,8 @@ export function createAlarm(
               };
     return new aws.cloudwatch.MetricAlarm(name, { ...common, ...metric }, { parent });
 }
+
+/** An AWS/SQS queue metric at one-minute Maximum, the statistic SQS's approximate gauges need. */
+export function sqsGauge(metricName: "ApproximateNumberOfMessagesVisible" | "ApproximateAgeOfOldestMessage", queueName: pulumi.Input<string>) {
+    return { namespace: "AWS/SQS", metricName, dimensions: { QueueName: queueName }, periodSeconds: 60, statistic: "Maximum" as const };
+}

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
-import { AlarmSettings, createAlarm } from "./alarms";
+import { AlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
@@ -328,11 +328,7 @@ export class EventRoute extends pulumi.ComponentResource {
         const eventsMetric = (metricName: string) => ({ namespace: "AWS/Events", metricName, dimensions: ruleDimensions, periodSeconds: 60, statistic: "Sum" as const });
         const created = [
             createAlarm(this, `${name}-target-dlq-messages`, { topicArn }, {
-                namespace: "AWS/SQS",
-                metricName: "ApproximateNumberOfMessagesVisible",
-                dimensions: { QueueName: this.targetDlq.name },
-                periodSeconds: 60,
-                statistic: "Maximum",
+                ...sqsGauge("ApproximateNumberOfMessagesVisible", this.targetDlq.name),
                 description: `${this.routeKey}: EventBridge could not deliver events to ${queue} (after its retries); they wait in the target DLQ.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",

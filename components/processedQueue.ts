@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmSettings, createAlarm } from "./alarms";
+import { AlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { keyAdministrationStatement } from "./alarmTopic";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
@@ -593,11 +593,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                 `${name}-dlq-messages`,
                 { topicArn },
                 {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateNumberOfMessagesVisible",
-                    dimensions: { QueueName: this.dlq.name },
-                    periodSeconds: 60,
-                    statistic: "Maximum",
+                    ...sqsGauge("ApproximateNumberOfMessagesVisible", this.dlq.name),
                     description: `${name}: messages failed ${settings.maxReceiveCount} times and wait in the DLQ. Inspect them with the ops CLI, fix the cause, then redrive.`,
                     threshold: 1,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -613,11 +609,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                 `${name}-oldest-message-age`,
                 { topicArn },
                 {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateAgeOfOldestMessage",
-                    dimensions: { QueueName: this.queue.name },
-                    periodSeconds: 60,
-                    statistic: "Maximum",
+                    ...sqsGauge("ApproximateAgeOfOldestMessage", this.queue.name),
                     description: `${name}: the oldest message is older than retries alone explain; the consumer is falling behind or stopped (check its errors, throttles and the mapping's state).`,
                     threshold: backlogSeconds,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
@@ -632,11 +624,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                 `${name}-queue-depth`,
                 { topicArn },
                 {
-                    namespace: "AWS/SQS",
-                    metricName: "ApproximateNumberOfMessagesVisible",
-                    dimensions: { QueueName: this.queue.name },
-                    periodSeconds: 60,
-                    statistic: "Maximum",
+                    ...sqsGauge("ApproximateNumberOfMessagesVisible", this.queue.name),
                     description: `${name}: the backlog keeps growing; the consumer cannot keep up (raise maxConcurrency or batch size) or is failing.`,
                     threshold: 1000,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
