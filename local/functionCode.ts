@@ -11,10 +11,7 @@ export const FUNCTION_CODE_DIR = path.resolve(__dirname, "..", ".local-data", "f
  * `env` is in place while the module loads, which is when the factory reads its configuration.
  */
 export function loadSerializedHandler(code: string, env: Record<string, string> = {}): (event: unknown, context?: unknown) => Promise<unknown> {
-    fs.mkdirSync(FUNCTION_CODE_DIR, { recursive: true });
-    const digest = createHash("sha256").update(code).digest("hex").slice(0, 16);
-    const file = path.join(FUNCTION_CODE_DIR, `${digest}.js`);
-    if (!fs.existsSync(file)) fs.writeFileSync(file, code);
+    const file = writeFunctionCode(code);
     delete require.cache[file];
     return withEnv(env, () => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,6 +19,24 @@ export function loadSerializedHandler(code: string, env: Record<string, string> 
         if (typeof mod.handler !== "function") throw new Error(`serialized module exports no handler function (${file})`);
         return mod.handler;
     });
+}
+
+/**
+ * Writes serialized function code to FUNCTION_CODE_DIR under a name derived from its content (so
+ * concurrent writers agree) and returns the file path. The directory is inside the project so that
+ * `require` inside the code finds the project's node_modules, as Lambda finds the archive's.
+ */
+export function writeFunctionCode(code: string): string {
+    fs.mkdirSync(FUNCTION_CODE_DIR, { recursive: true });
+    const digest = createHash("sha256").update(code).digest("hex").slice(0, 16);
+    const file = path.join(FUNCTION_CODE_DIR, `${digest}.js`);
+    if (!fs.existsSync(file)) {
+        // Write then rename: a reader never sees a half-written module.
+        const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2)}.tmp`;
+        fs.writeFileSync(temp, code);
+        fs.renameSync(temp, file);
+    }
+    return file;
 }
 
 /** Sets environment variables for the duration of a synchronous callback, then restores them. */

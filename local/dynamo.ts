@@ -1,0 +1,160 @@
+/**
+ * Local DynamoDB: dynalite (a DynamoDB-protocol server on LevelDB), in memory or on disk, with the
+ * stack's tables created from their graph inputs and seeded from a data file on first creation.
+ */
+import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import * as fs from "fs";
+import { AddressInfo } from "net";
+import * as path from "path";
+import { TableSpec } from "./model";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require("dynalite");
+
+export interface LocalDynamo {
+    endpoint: string;
+    client: DynamoDBClient;
+    documents: DynamoDBDocumentClient;
+    /** Tables created now (they did not exist on disk). */
+    created: string[];
+    itemCount(table: string): Promise<number>;
+    close(): Promise<void>;
+}
+
+export class LocalDataError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "LocalDataError";
+    }
+}
+
+/** The CreateTable request of a table declared in the graph. */
+export function createTableInput(table: TableSpec): CreateTableCommandInput {
+    const keySchema = (hashKey: string, rangeKey?: string) => [
+        { AttributeName: hashKey, KeyType: "HASH" as const },
+        ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" as const }] : []),
+    ];
+    const projection = (p: { projectionType: string; nonKeyAttributes?: string[] }) => ({
+        ProjectionType: p.projectionType as "ALL" | "KEYS_ONLY" | "INCLUDE",
+        NonKeyAttributes: p.projectionType === "INCLUDE" ? p.nonKeyAttributes : undefined,
+    });
+    const declared = new Set(table.attributes.map((a) => a.name));
+    for (const key of [table.hashKey, table.rangeKey].filter(Boolean) as string[]) {
+        if (!declared.has(key)) throw new LocalDataError(`table ${table.name}: key attribute "${key}" is not declared in attributes`);
+    }
+    return {
+        TableName: table.name,
+        KeySchema: keySchema(table.hashKey, table.rangeKey),
+        AttributeDefinitions: table.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type as "S" | "N" | "B" })),
+        BillingMode: "PAY_PER_REQUEST",
+        GlobalSecondaryIndexes:
+            table.globalSecondaryIndexes.length > 0
+                ? table.globalSecondaryIndexes.map((g) => ({ IndexName: g.name, KeySchema: keySchema(g.hashKey, g.rangeKey), Projection: projection(g) }))
+                : undefined,
+        LocalSecondaryIndexes:
+            table.localSecondaryIndexes.length > 0
+                ? table.localSecondaryIndexes.map((l) => ({ IndexName: l.name, KeySchema: keySchema(table.hashKey, l.rangeKey), Projection: projection(l) }))
+                : undefined,
+    };
+}
+
+export async function startLocalDynamo(tables: TableSpec[], options: { dataDir?: string; host?: string }): Promise<LocalDynamo> {
+    if (options.dataDir) fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
+    const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const host = options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, host, () => resolve());
+    });
+    const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+    const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    const close = async () => {
+        client.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    const created: string[] = [];
+    try {
+        for (const table of tables) {
+            try {
+                await client.send(new DescribeTableCommand({ TableName: table.name }));
+                continue;
+            } catch (error) {
+                if ((error as Error).name !== "ResourceNotFoundException") throw error;
+            }
+            await client.send(new CreateTableCommand(createTableInput(table)));
+            created.push(table.name);
+        }
+    } catch (error) {
+        await close();
+        const message = (error as Error).message;
+        if (/lock/i.test(message)) {
+            throw new LocalDataError(`the data folder ${options.dataDir} is in use by another local runtime (stop it, or use --memory): ${message}`);
+        }
+        throw error;
+    }
+    return {
+        endpoint,
+        client,
+        documents: DynamoDBDocumentClient.from(client),
+        created,
+        async itemCount(name) {
+            let count = 0;
+            let startKey: Record<string, any> | undefined;
+            do {
+                const page = await client.send(new ScanCommand({ TableName: name, Select: "COUNT", ExclusiveStartKey: startKey }));
+                count += page.Count ?? 0;
+                startKey = page.LastEvaluatedKey;
+            } while (startKey);
+            return count;
+        },
+        close,
+    };
+}
+
+/** The seed file: items per table, the table named by its logical (Pulumi) name. */
+export interface SeedFile {
+    tables: Record<string, Record<string, unknown>[]>;
+}
+
+export function readSeedFile(file: string): SeedFile {
+    let doc: any;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (error) {
+        throw new LocalDataError(`seed file ${file}: ${(error as Error).message}`);
+    }
+    if (!doc || typeof doc.tables !== "object" || Array.isArray(doc.tables)) {
+        throw new LocalDataError(`seed file ${file}: expected { "tables": { "<table logical name>": [ items ] } }`);
+    }
+    for (const [table, items] of Object.entries(doc.tables)) {
+        if (!Array.isArray(items)) throw new LocalDataError(`seed file ${file}: tables.${table} must be a list of items`);
+    }
+    return doc as SeedFile;
+}
+
+/**
+ * Writes the seed items of every table created now. Returns the seeded key values per table
+ * (logical name -> ids). A seed table the stack does not declare, or an item without the table's
+ * key, is an error naming it.
+ */
+export async function seedTables(dynamo: LocalDynamo, tables: TableSpec[], seed: SeedFile, file: string): Promise<Record<string, string[]>> {
+    const seeded: Record<string, string[]> = {};
+    for (const [logicalName, items] of Object.entries(seed.tables)) {
+        const table = tables.find((t) => t.logicalName === logicalName);
+        if (!table) {
+            throw new LocalDataError(`seed file ${file}: table "${logicalName}" is not declared by the stack (tables: ${tables.map((t) => t.logicalName).join(", ")})`);
+        }
+        items.forEach((item, i) => {
+            for (const key of [table.hashKey, table.rangeKey].filter(Boolean) as string[]) {
+                if (item[key] === undefined || item[key] === "") throw new LocalDataError(`seed file ${file}: tables.${logicalName}[${i}] has no "${key}" (the table's key)`);
+            }
+        });
+        if (dynamo.created.includes(table.name)) {
+            for (let i = 0; i < items.length; i += 25) {
+                await dynamo.documents.send(new BatchWriteCommand({ RequestItems: { [table.name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
+            }
+        }
+        seeded[logicalName] = items.map((item) => String(item[table.hashKey]));
+    }
+    return seeded;
+}

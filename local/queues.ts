@@ -1,0 +1,308 @@
+/**
+ * Local SQS queues with the semantics consumers depend on: visibility timeout, receive counts,
+ * redrive to the dead-letter queue once a message would be received more than `maxReceiveCount`
+ * times, retention, delivery delay, receipt handles, FIFO message groups and deduplication, and the
+ * DLQ redrive (the local twin of a message move task: moved messages are new messages).
+ * Time comes from an injected clock so the semantics are tested without waiting.
+ */
+import { createHash, randomUUID } from "crypto";
+import { EventEmitter } from "events";
+
+export interface Clock {
+    now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface LocalQueueOptions {
+    name: string;
+    arn: string;
+    url: string;
+    fifo?: boolean;
+    contentBasedDeduplication?: boolean;
+    visibilityTimeoutMs: number;
+    retentionMs: number;
+    delayMs?: number;
+    /** FIFO deduplication interval (5 minutes on AWS, scaled). */
+    deduplicationMs?: number;
+    clock?: Clock;
+}
+
+export interface StoredMessage {
+    messageId: string;
+    body: string;
+    md5OfBody: string;
+    sentTimestamp: number;
+    receiveCount: number;
+    firstReceiveTimestamp?: number;
+    visibleAt: number;
+    receiptHandle?: string;
+    messageGroupId?: string;
+    deduplicationId?: string;
+    messageAttributes?: Record<string, { dataType: string; stringValue?: string }>;
+}
+
+/** A message as a consumer receives it (SQS event record fields). */
+export interface ReceivedMessage {
+    messageId: string;
+    receiptHandle: string;
+    body: string;
+    md5OfBody: string;
+    attributes: Record<string, string>;
+    messageAttributes: Record<string, { dataType: string; stringValue?: string }>;
+}
+
+export interface SendOptions {
+    messageGroupId?: string;
+    deduplicationId?: string;
+    delayMs?: number;
+    messageAttributes?: StoredMessage["messageAttributes"];
+}
+
+/** What a queue reports as it works (the runtime turns these into flow lines and counters). */
+export type QueueEvent =
+    | { kind: "sent"; queue: string; messageId: string }
+    | { kind: "dead-lettered"; queue: string; dlq: string; messageId: string; receiveCount: number }
+    | { kind: "expired"; queue: string; messageId: string }
+    | { kind: "deduplicated"; queue: string; messageId: string };
+
+export class QueueError extends Error {
+    constructor(queue: string, message: string) {
+        super(`queue ${queue}: ${message}`);
+        this.name = "QueueError";
+    }
+}
+
+/** SQS's limit on a message body (1 MiB since 2025). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export class LocalQueue extends EventEmitter {
+    readonly name: string;
+    readonly arn: string;
+    readonly url: string;
+    readonly fifo: boolean;
+    visibilityTimeoutMs: number;
+    readonly retentionMs: number;
+    readonly delayMs: number;
+    private readonly contentBasedDeduplication: boolean;
+    private readonly deduplicationMs: number;
+    private readonly clock: Clock;
+    private messages: StoredMessage[] = [];
+    private readonly dedup = new Map<string, { messageId: string; until: number }>();
+    /** Where messages go after `maxReceiveCount` receives. */
+    deadLetter?: { queue: LocalQueue; maxReceiveCount: number };
+
+    constructor(options: LocalQueueOptions) {
+        super();
+        this.name = options.name;
+        this.arn = options.arn;
+        this.url = options.url;
+        this.fifo = Boolean(options.fifo);
+        this.contentBasedDeduplication = Boolean(options.contentBasedDeduplication);
+        this.visibilityTimeoutMs = options.visibilityTimeoutMs;
+        this.retentionMs = options.retentionMs;
+        this.delayMs = options.delayMs ?? 0;
+        this.deduplicationMs = options.deduplicationMs ?? 5 * 60 * 1000;
+        this.clock = options.clock ?? systemClock;
+    }
+
+    private emitEvent(event: QueueEvent): void {
+        this.emit("event", event);
+    }
+
+    /** Wakes pollers: something may have become receivable. */
+    private changed(): void {
+        this.emit("change");
+    }
+
+    send(body: string, options: SendOptions = {}): { messageId: string; duplicate: boolean } {
+        if (typeof body !== "string" || body.length === 0) throw new QueueError(this.name, "message body must be a non-empty string");
+        if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw new QueueError(this.name, `message body is ${Buffer.byteLength(body)} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit`);
+        const now = this.clock.now();
+        let deduplicationId = options.deduplicationId;
+        if (this.fifo) {
+            if (!options.messageGroupId) throw new QueueError(this.name, "a FIFO queue needs a MessageGroupId on every message");
+            if (!deduplicationId) {
+                if (!this.contentBasedDeduplication) throw new QueueError(this.name, "a FIFO queue without content-based deduplication needs a MessageDeduplicationId");
+                deduplicationId = createHash("sha256").update(body).digest("hex");
+            }
+            for (const [key, entry] of this.dedup) if (entry.until <= now) this.dedup.delete(key);
+            const seen = this.dedup.get(deduplicationId);
+            if (seen) {
+                this.emitEvent({ kind: "deduplicated", queue: this.name, messageId: seen.messageId });
+                return { messageId: seen.messageId, duplicate: true };
+            }
+        }
+        const message: StoredMessage = {
+            messageId: randomUUID(),
+            body,
+            md5OfBody: createHash("md5").update(body).digest("hex"),
+            sentTimestamp: now,
+            receiveCount: 0,
+            visibleAt: now + (this.fifo ? 0 : (options.delayMs ?? this.delayMs)),
+            messageGroupId: options.messageGroupId,
+            deduplicationId,
+            messageAttributes: options.messageAttributes,
+        };
+        if (this.fifo && deduplicationId) this.dedup.set(deduplicationId, { messageId: message.messageId, until: now + this.deduplicationMs });
+        this.messages.push(message);
+        this.emitEvent({ kind: "sent", queue: this.name, messageId: message.messageId });
+        this.changed();
+        return { messageId: message.messageId, duplicate: false };
+    }
+
+    /** Puts an existing message (same id, timestamps, receive count) on this queue: the DLQ side of a redrive policy. */
+    private adopt(message: StoredMessage): void {
+        // A FIFO message moved to a FIFO DLQ takes its message id as deduplication id (SQS does the same).
+        const deduplicationId = this.fifo ? message.messageId : message.deduplicationId;
+        this.messages.push({ ...message, deduplicationId, visibleAt: this.clock.now(), receiptHandle: undefined });
+        this.changed();
+    }
+
+    private expire(now: number): void {
+        const kept: StoredMessage[] = [];
+        for (const m of this.messages) {
+            if (now - m.sentTimestamp >= this.retentionMs) this.emitEvent({ kind: "expired", queue: this.name, messageId: m.messageId });
+            else kept.push(m);
+        }
+        this.messages = kept;
+    }
+
+    /**
+     * Receives up to `max` visible messages and hides them for the visibility timeout. A message
+     * that has already been received `maxReceiveCount` times moves to the DLQ instead of being
+     * received again (SQS: "when the ReceiveCount exceeds maxReceiveCount").
+     */
+    receive(max: number, visibilityTimeoutMs = this.visibilityTimeoutMs): ReceivedMessage[] {
+        const now = this.clock.now();
+        this.expire(now);
+        const out: ReceivedMessage[] = [];
+        const busyGroups = new Set(this.fifo ? this.messages.filter((m) => m.visibleAt > now && m.receiveCount > 0).map((m) => m.messageGroupId) : []);
+        const moved: StoredMessage[] = [];
+        for (const m of this.messages) {
+            if (out.length >= max) break;
+            if (m.visibleAt > now) continue;
+            if (this.fifo && busyGroups.has(m.messageGroupId)) continue;
+            if (this.deadLetter && m.receiveCount >= this.deadLetter.maxReceiveCount) {
+                moved.push(m);
+                continue;
+            }
+            m.receiveCount += 1;
+            m.firstReceiveTimestamp ??= now;
+            m.visibleAt = now + visibilityTimeoutMs;
+            m.receiptHandle = randomUUID();
+            if (this.fifo) busyGroups.add(m.messageGroupId);
+            out.push(toReceived(m));
+        }
+        if (moved.length > 0) {
+            this.messages = this.messages.filter((m) => !moved.includes(m));
+            for (const m of moved) {
+                this.deadLetter!.queue.adopt(m);
+                this.emitEvent({ kind: "dead-lettered", queue: this.name, dlq: this.deadLetter!.queue.name, messageId: m.messageId, receiveCount: m.receiveCount });
+            }
+        }
+        return out;
+    }
+
+    /** Deletes a received message. A stale receipt handle (the message was received again since) deletes nothing, as on SQS. */
+    delete(receiptHandle: string): boolean {
+        const index = this.messages.findIndex((m) => m.receiptHandle === receiptHandle);
+        if (index < 0) return false;
+        this.messages.splice(index, 1);
+        this.changed();
+        return true;
+    }
+
+    /** ChangeMessageVisibility: 0 makes the message receivable at once. */
+    changeVisibility(receiptHandle: string, visibilityTimeoutMs: number): boolean {
+        const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
+        if (!message) return false;
+        message.visibleAt = this.clock.now() + visibilityTimeoutMs;
+        this.changed();
+        return true;
+    }
+
+    counts(): { visible: number; inFlight: number; delayed: number } {
+        const now = this.clock.now();
+        this.expire(now);
+        let visible = 0;
+        let inFlight = 0;
+        let delayed = 0;
+        for (const m of this.messages) {
+            if (m.visibleAt <= now) visible++;
+            else if (m.receiveCount > 0) inFlight++;
+            else delayed++;
+        }
+        return { visible, inFlight, delayed };
+    }
+
+    /** When the next hidden message becomes visible (for pollers' timers), if any is hidden. */
+    nextVisibleAt(): number | undefined {
+        const now = this.clock.now();
+        let next: number | undefined;
+        for (const m of this.messages) if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
+        return next;
+    }
+
+    /** Every message, oldest first, without receiving any (DLQ inspection). */
+    peek(): StoredMessage[] {
+        this.expire(this.clock.now());
+        return this.messages.map((m) => ({ ...m }));
+    }
+
+    /**
+     * Moves messages of this queue (a DLQ) to `destination` as new messages (new ids, new
+     * timestamps, receive count 0), like an SQS message move task. `messageIds` limits the move;
+     * messages in flight are left alone. Returns the ids moved, old -> new.
+     */
+    moveTo(destination: LocalQueue, messageIds?: string[]): { from: string; to: string }[] {
+        const now = this.clock.now();
+        this.expire(now);
+        const wanted = messageIds ? new Set(messageIds) : undefined;
+        const moving = this.messages.filter((m) => m.visibleAt <= now && (!wanted || wanted.has(m.messageId)));
+        const moved: { from: string; to: string }[] = [];
+        for (const m of moving) {
+            const { messageId } = destination.send(m.body, { messageGroupId: m.messageGroupId, deduplicationId: destination.fifo ? m.messageId : undefined, messageAttributes: m.messageAttributes });
+            moved.push({ from: m.messageId, to: messageId });
+        }
+        this.messages = this.messages.filter((m) => !moving.includes(m));
+        if (moving.length > 0) this.changed();
+        return moved;
+    }
+
+    /** Drops every message (tests and `purge`). */
+    purge(): number {
+        const n = this.messages.length;
+        this.messages = [];
+        return n;
+    }
+
+    /** Messages as JSON for the on-disk snapshot; in-flight ones come back visible. */
+    snapshot(): StoredMessage[] {
+        return this.messages.map((m) => ({ ...m, receiptHandle: undefined, visibleAt: Math.min(m.visibleAt, this.clock.now()) }));
+    }
+
+    restore(messages: StoredMessage[]): void {
+        this.messages.push(...messages.map((m) => ({ ...m })));
+        this.changed();
+    }
+}
+
+function toReceived(m: StoredMessage): ReceivedMessage {
+    const attributes: Record<string, string> = {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: String(m.sentTimestamp),
+        SenderId: "AIDAIENQZJOLO23YVJ4VO",
+        ApproximateFirstReceiveTimestamp: String(m.firstReceiveTimestamp),
+    };
+    if (m.messageGroupId) attributes.MessageGroupId = m.messageGroupId;
+    if (m.deduplicationId) attributes.MessageDeduplicationId = m.deduplicationId;
+    return {
+        messageId: m.messageId,
+        receiptHandle: m.receiptHandle!,
+        body: m.body,
+        md5OfBody: m.md5OfBody,
+        attributes,
+        messageAttributes: m.messageAttributes ?? {},
+    };
+}

@@ -1,0 +1,92 @@
+import { expect } from "chai";
+import * as http from "http";
+import { AddressInfo } from "net";
+import { main, parseCliArgs, UsageError } from "../../local/cli";
+
+/** Runs the CLI in process; `stopAfter` is called with the output once the banner is out, and stops it. */
+async function runCli(argv: string[], stopAfter?: (out: string) => Promise<void> | void): Promise<{ code: number; out: string; err: string }> {
+    let out = "";
+    let err = "";
+    const code = await main(argv, { out: (t) => (out += t), err: (t) => (err += t) }, (stop) => {
+        Promise.resolve(stopAfter?.(out)).then(stop, stop);
+    });
+    return { code, out, err };
+}
+
+describe("local runtime CLI (npm start)", function () {
+    this.timeout(30_000);
+
+    describe("flags", () => {
+        it("defaults to stack dev on port 3000, on disk, printing the flow", () => {
+            expect(parseCliArgs([])).to.deep.equal({ stack: "dev", port: 3000, memory: false, quiet: false, failRate: 0, timeScale: undefined, logs: false });
+        });
+
+        it("reads every flag", () => {
+            expect(parseCliArgs(["--stack", "prod", "--port", "0", "--memory", "--quiet", "--fail-rate", "0.2", "--time-scale", "0.01", "--logs"])).to.deep.equal({
+                stack: "prod",
+                port: 0,
+                memory: true,
+                quiet: true,
+                failRate: 0.2,
+                timeScale: 0.01,
+                logs: true,
+            });
+        });
+
+        const bad: [string[], RegExp][] = [
+            [["--port", "http"], /--port must be a whole number from 0 to 65535/],
+            [["--port", "70000"], /--port must be a whole number/],
+            [["--fail-rate", "2"], /--fail-rate must be a probability from 0 to 1, got "2"/],
+            [["--time-scale", "0"], /--time-scale must be a number > 0 and <= 1/],
+            [["--stak", "dev"], /Unknown option '--stak'/],
+        ];
+        for (const [argv, message] of bad) {
+            it(`rejects ${argv.join(" ")} naming the flag`, () => expect(() => parseCliArgs(argv)).to.throw(UsageError, message));
+        }
+
+        it("exits 2 with the usage for a bad flag", async () => {
+            const { code, err } = await runCli(["--port", "x"]);
+            expect(code).to.equal(2);
+            expect(err).to.match(/Usage: npm start --/);
+        });
+    });
+
+    it("exits 1 naming the stacks that exist for a stack with no config", async () => {
+        const { code, err } = await runCli(["--stack", "staging"]);
+        expect(code).to.equal(1);
+        expect(err).to.match(/No config for stack "staging" \(no Pulumi\.staging\.yaml\)\. Stacks that exist: dev, .*prod/);
+    });
+
+    it("exits 1 with a clear message when the port is in use", async () => {
+        const blocker = http.createServer();
+        await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", r));
+        const port = (blocker.address() as AddressInfo).port;
+        try {
+            const { code, err } = await runCli(["--port", String(port), "--memory"]);
+            expect(code).to.equal(1);
+            expect(err).to.equal(`Port ${port} on 127.0.0.1 is already in use (another local runtime?). Stop it, or pick another port with --port N (--port 0 picks a free one).\n`);
+        } finally {
+            blocker.close();
+        }
+    });
+
+    it("prints the URLs, routes, seeded ids and time scale, serves until stopped, then stops cleanly", async () => {
+        let served = 0;
+        const { code, out } = await runCli(["--port", "0", "--memory", "--quiet"], async (banner) => {
+            const base = /HTTP API\s+(http:\/\/\S+)/.exec(banner)![1];
+            served = (await fetch(`${base}/restaurant/r-nasi-lemak-house`)).status;
+        });
+        expect(code).to.equal(0);
+        expect(served).to.equal(200);
+        expect(out).to.match(/HTTP API\s+http:\/\/127\.0\.0\.1:\d+/);
+        expect(out).to.match(/DynamoDB\s+http:\/\/127\.0\.0\.1:\d+/);
+        expect(out).to.match(/EventBridge\s+http:\/\/127\.0\.0\.1:\d+\/_aws\/events/);
+        expect(out).to.match(/State\s+http:\/\/127\.0\.0\.1:\d+\/_local\/state/);
+        expect(out).to.match(/Time scale\s+0\.\d+ \(1 s on AWS = /);
+        expect(out).to.include("GET /restaurant/{id}");
+        expect(out).to.include("GET /restaurant/{id}/stats");
+        expect(out).to.match(/Seeded restaurants: r-nasi-lemak-house, /);
+        expect(out).to.match(/curl -i http:\/\/127\.0\.0\.1:\d+\/restaurant\/r-nasi-lemak-house/);
+        expect(out).to.match(/Stopped\.\n$/);
+    });
+});

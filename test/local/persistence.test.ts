@@ -1,0 +1,50 @@
+import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalRuntime } from "../../local/runtime";
+import { eventually, request, startTestRuntime } from "../support/localRuntime";
+
+describe("local runtime on disk", function () {
+    this.timeout(30_000);
+    let dataDir: string;
+    let rt: LocalRuntime | undefined;
+    before(() => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-local-"));
+    });
+    after(async () => {
+        await rt?.stop();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("keeps tables and queued messages across a stop and seeds only on the first start", async () => {
+        rt = await startTestRuntime({ memory: false, dataDir, failRate: 1 });
+        const restaurants = rt.model.tables.find((t) => t.logicalName === "restaurants")!;
+        const client = new DynamoDBClient({ endpoint: rt.urls.dynamodb, region: "us-east-1", credentials: { accessKeyId: "l", secretAccessKey: "l" } });
+        await client.send(
+            new UpdateItemCommand({
+                TableName: restaurants.name,
+                Key: { restaurantId: { S: "r-laksa-lane" } },
+                UpdateExpression: "SET #n = :n",
+                ExpressionAttributeNames: { "#n": "name" },
+                ExpressionAttributeValues: { ":n": { S: "Laksa Lane (renamed)" } },
+            }),
+        );
+        client.destroy();
+        // The view is published but its consumer fails (fault rate 1): the message waits in the queue.
+        expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        await rt.stop();
+        rt = undefined;
+
+        rt = await startTestRuntime({ memory: false, dataDir });
+        expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).body.name).to.equal("Laksa Lane (renamed)");
+        // The message queued before the stop is processed after the restart, with the new view.
+        const total = await eventually(
+            async () => (await request(`${rt!.urls.http}/restaurant/r-laksa-lane/stats`)).body.views.total,
+            (v: number) => v === 2,
+            { what: "both views counted" },
+        );
+        expect(total).to.equal(2);
+    });
+});

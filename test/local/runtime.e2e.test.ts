@@ -1,0 +1,215 @@
+import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { expect } from "chai";
+import { randomUUID } from "crypto";
+import { LocalRuntime } from "../../local/runtime";
+import { eventually, request, startTestRuntime } from "../support/localRuntime";
+
+/** The analytics queue: the one the RestaurantViewed rule delivers to (found in the state, not by name). */
+async function analyticsQueue(rt: LocalRuntime) {
+    const target = rt.model.rules[0].targets[0].resource!;
+    const state = await rt.state();
+    return state.queues.find((q) => q.name === target)!;
+}
+
+async function views(rt: LocalRuntime, id: string): Promise<number> {
+    const { body } = await request(`${rt.urls.http}/restaurant/${id}/stats`);
+    return body.views.total;
+}
+
+/** Waits until the analytics queue has nothing visible or in flight. */
+async function drained(rt: LocalRuntime) {
+    await eventually(() => analyticsQueue(rt), (q) => q.visible === 0 && q.inFlight === 0, { what: "analytics queue drained" });
+}
+
+function viewedEnvelope(restaurantId: string, id = randomUUID()) {
+    return {
+        version: "0",
+        id,
+        "detail-type": "RestaurantViewed",
+        source: "bellyfed.restaurants",
+        account: "123456789012",
+        time: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        region: "us-east-1",
+        resources: [],
+        detail: { version: 1, restaurantId, viewedAt: new Date().toISOString(), requestId: `req-${id}` },
+    };
+}
+
+describe("local runtime, end to end (dev stack, in memory)", function () {
+    this.timeout(30_000);
+    let rt: LocalRuntime;
+    let events: EventBridgeClient;
+    before(async () => {
+        rt = await startTestRuntime();
+        events = new EventBridgeClient({ endpoint: rt.urls.eventbridge, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    });
+    after(async () => {
+        events?.destroy();
+        await rt?.stop();
+    });
+
+    describe("restaurant query (GET /restaurant/{id})", () => {
+        it("answers a seeded restaurant with 200 and the API's CORS headers", async () => {
+            const res = await request(`${rt.urls.http}/restaurant/r-nasi-lemak-house`, { headers: { Origin: "http://localhost:5173" } });
+            expect(res.status).to.equal(200);
+            expect(res.body).to.include({ restaurantId: "r-nasi-lemak-house", name: "Nasi Lemak House" });
+            expect(res.headers.get("access-control-allow-origin")).to.equal("*");
+            expect(res.headers.get("content-type")).to.equal("application/json");
+        });
+
+        it("answers an unknown restaurant with 404 JSON", async () => {
+            const res = await request(`${rt.urls.http}/restaurant/r-does-not-exist`, { headers: { Origin: "http://localhost:5173" } });
+            expect([res.status, res.body]).to.deep.equal([404, { message: "Restaurant r-does-not-exist not found" }]);
+            expect(res.headers.get("access-control-allow-origin")).to.equal("*");
+        });
+
+        it("answers a malformed id with 400 JSON", async () => {
+            const res = await request(`${rt.urls.http}/restaurant/not%20valid!`);
+            expect(res.status).to.equal(400);
+            expect(res.body.message).to.match(/Invalid restaurant id/);
+        });
+
+        it("answers a path no route serves with 404 {message: Not Found}", async () => {
+            const res = await request(`${rt.urls.http}/restaurants`);
+            expect([res.status, res.body]).to.deep.equal([404, { message: "Not Found" }]);
+        });
+
+        it("answers a CORS preflight itself, as the API's corsConfiguration says", async () => {
+            const res = await request(`${rt.urls.http}/restaurant/r-1`, { method: "OPTIONS", headers: { Origin: "http://localhost:5173", "Access-Control-Request-Method": "GET" } });
+            expect(res.status).to.equal(204);
+            expect(res.headers.get("access-control-allow-methods")).to.equal("GET,OPTIONS");
+            expect(res.headers.get("access-control-max-age")).to.equal("3600");
+        });
+    });
+
+    describe("analytics flow (bus -> rule -> queue -> consumer)", () => {
+        it("N queries make /stats show N views", async () => {
+            const n = 5;
+            for (let i = 0; i < n; i++) expect((await request(`${rt.urls.http}/restaurant/r-pho-saigon`)).status).to.equal(200);
+            const total = await eventually(() => views(rt, "r-pho-saigon"), (v) => v >= n, { what: `${n} views of r-pho-saigon` });
+            await drained(rt);
+            expect([total, await views(rt, "r-pho-saigon")]).to.deep.equal([n, n]);
+        });
+
+        it("counts a duplicated message (SQS at-least-once) once", async () => {
+            const queue = await analyticsQueue(rt);
+            const body = JSON.stringify(viewedEnvelope("r-dim-sum-palace"));
+            for (let i = 0; i < 2; i++) {
+                const sent = await request(`${rt.urls.http}/_local/queues/${queue.name}/messages`, { method: "POST", body: JSON.stringify({ body }) });
+                expect(sent.status).to.equal(200);
+            }
+            await drained(rt);
+            expect(await views(rt, "r-dim-sum-palace")).to.equal(1);
+        });
+
+        it("sends a poison event put through the PutEvents endpoint to the analytics DLQ, counting nothing", async () => {
+            const result = await events.send(
+                new PutEventsCommand({
+                    Entries: [{ EventBusName: rt.model.rules[0].busName, Source: "bellyfed.restaurants", DetailType: "RestaurantViewed", Detail: JSON.stringify({ restaurantId: "r-satay-corner" }) }],
+                }),
+            );
+            expect(result.FailedEntryCount).to.equal(0);
+            const eventId = result.Entries![0].EventId!;
+            const queue = await analyticsQueue(rt);
+            const dlq = await eventually(
+                async () => (await request(`${rt.urls.http}/_local/queues/${queue.name}/dlq`)).body,
+                (d) => d.messages.some((m: any) => JSON.parse(m.body).id === eventId),
+                { what: "poison event in the DLQ" },
+            );
+            const message = dlq.messages.find((m: any) => JSON.parse(m.body).id === eventId);
+            expect(message.receiveCount).to.equal(5);
+            expect(dlq.dlq).to.equal(queue.dlq!.name);
+            expect(await views(rt, "r-satay-corner")).to.equal(0);
+        });
+    });
+
+    describe("PutEvents endpoint (AWS JSON 1.1)", () => {
+        it("rejects more than 10 entries with ValidationException, as the SDK sees it", async () => {
+            const entries = Array.from({ length: 11 }, () => ({ Source: "test", DetailType: "T", Detail: "{}" }));
+            const error = await events.send(new PutEventsCommand({ Entries: entries })).catch((e) => e);
+            expect(error.name).to.equal("ValidationException");
+            expect(error.message).to.match(/less than or equal to 10/);
+        });
+
+        it("answers a malformed body with an AWS-style error JSON and 400", async () => {
+            const res = await request(rt.urls.eventbridge, { method: "POST", headers: { "X-Amz-Target": "AWSEvents.PutEvents", "Content-Type": "application/x-amz-json-1.1" }, body: "{nope" });
+            expect(res.status).to.equal(400);
+            expect(res.body.__type).to.equal("SerializationException");
+            expect(res.body.message).to.match(/not valid JSON/);
+        });
+
+        it("reports a per-entry failure with FailedEntryCount and still delivers the rest", async () => {
+            const result = await events.send(
+                new PutEventsCommand({ Entries: [{ Source: "bellyfed.test", DetailType: "T", Detail: "not json" }, { Source: "bellyfed.test", DetailType: "T", Detail: "{}" }] }),
+            );
+            expect(result.FailedEntryCount).to.equal(1);
+            expect(result.Entries![0]).to.include({ ErrorCode: "MalformedDetail" });
+            expect(result.Entries![1].EventId).to.be.a("string");
+        });
+    });
+
+    describe("/_local endpoints", () => {
+        it("GET /_local/state reports endpoints, tables, queues with their DLQ, rules and functions", async () => {
+            const { body } = await request(rt.urls.state);
+            expect(body.stack).to.equal("dev");
+            expect(body.endpoints).to.include({ http: rt.urls.http, dynamodb: rt.urls.dynamodb, eventbridge: rt.urls.eventbridge });
+            expect(body.tables.find((t: any) => t.logicalName === "restaurants").itemCount).to.equal(6);
+            const queue = body.queues.find((q: any) => q.maxReceiveCount === 5);
+            expect(queue).to.include.keys("name", "visible", "inFlight");
+            expect(queue.dlq).to.include.keys("name", "visible");
+            expect(body.rules[0].matched).to.be.greaterThan(0);
+            expect(body.functions.map((f: any) => Object.keys(f))).to.deep.include.members([["name", "logicalName", "invocations", "errors", "timeouts", "coldStarts", "environments"]]);
+        });
+
+        it("answers 404 JSON naming the queues for an unknown queue", async () => {
+            const res = await request(`${rt.urls.http}/_local/queues/nope/dlq`);
+            expect(res.status).to.equal(404);
+            expect(res.body.message).to.match(/^Unknown queue "nope". Queues: /);
+            expect((await request(`${rt.urls.http}/_local/queues/nope/redrive`, { method: "POST" })).status).to.equal(404);
+        });
+
+        it("rejects a redrive body whose messageIds is not a list of strings", async () => {
+            const queue = await analyticsQueue(rt);
+            const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/redrive`, { method: "POST", body: JSON.stringify({ messageIds: "m-1" }) });
+            expect([res.status, res.body.message]).to.deep.equal([400, 'messageIds must be a list of message id strings, got "m-1"']);
+        });
+    });
+});
+
+describe("local runtime: redrive after a transient fault", function () {
+    this.timeout(30_000);
+    let rt: LocalRuntime;
+    before(async () => {
+        // Every consumer invocation fails (half after counting): messages end in the DLQ.
+        rt = await startTestRuntime({ failRate: 1, timeScale: 0.002, minFunctionTimeoutMs: 500 });
+    });
+    after(() => rt?.stop());
+
+    it("drains the DLQ back through the consumer once the fault is gone, counting each view once", async () => {
+        for (let i = 0; i < 3; i++) expect((await request(`${rt.urls.http}/restaurant/r-roti-canai-stall`)).status).to.equal(200);
+        const queue = await analyticsQueue(rt);
+        await eventually(() => analyticsQueue(rt), (q) => q.dlq!.visible === 3, { what: "3 messages in the DLQ" });
+
+        expect((await request(`${rt.urls.http}/_local/faults`, { method: "POST", body: JSON.stringify({ failRate: 0 }) })).body).to.deep.equal({ failRate: 0 });
+        const redrive = await request(`${rt.urls.http}/_local/queues/${queue.name}/redrive`, { method: "POST" });
+        expect(redrive.body).to.deep.include({ moved: 3 });
+
+        await drained(rt);
+        const after = await analyticsQueue(rt);
+        expect(after.dlq!.visible).to.equal(0);
+        expect(await views(rt, "r-roti-canai-stall")).to.equal(3);
+    });
+
+    it("moves only the DLQ messages named in messageIds", async () => {
+        await rt.setFailRate(1);
+        for (let i = 0; i < 2; i++) await request(`${rt.urls.http}/restaurant/r-laksa-lane`);
+        const queue = await analyticsQueue(rt);
+        const { body: dlq } = await eventually(() => request(`${rt.urls.http}/_local/queues/${queue.name}/dlq`), (r) => r.body.messages.length === 2, { what: "2 messages in the DLQ" });
+        rt.setFailRate(0);
+        const chosen = dlq.messages[0].messageId;
+        const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/redrive`, { method: "POST", body: JSON.stringify({ messageIds: [chosen, "m-unknown"] }) });
+        expect(res.body).to.deep.equal({ moved: 1, notFound: ["m-unknown"] });
+        const left = (await request(`${rt.urls.http}/_local/queues/${queue.name}/dlq`)).body.messages.map((m: any) => m.messageId);
+        expect(left).to.deep.equal([dlq.messages[1].messageId]);
+    });
+});
