@@ -45,6 +45,7 @@ const COMMON: Record<string, OptionSpec> = {
 };
 
 const QUEUE_PREFIX: OptionSpec = { type: "string", value: "PREFIX", help: "only look at queues whose name starts with PREFIX (faster discovery in busy accounts)" };
+const TARGET_DLQ: OptionSpec = { type: "boolean", help: "the queue's EventBridge target DLQ (events EventBridge could not deliver to it) instead of its SQS DLQ" };
 const SAMPLES: OptionSpec = { type: "string", value: "N", help: "sample messages shown per group (default 3)" };
 const VISIBILITY: OptionSpec = { type: "string", value: "S", help: "seconds read messages stay hidden while the command works (default 60)" };
 
@@ -93,15 +94,21 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "dlq inspect",
         summary: "read a DLQ without losing anything and group its messages: invalid (why) vs valid (safe to redrive)",
-        usage: "dlq inspect <queue> --stack NAME [--max N] [--samples N] [--visibility-timeout S]",
+        usage: "dlq inspect <queue> --stack NAME [--target-dlq] [--max N] [--samples N] [--visibility-timeout S]",
         description:
-            "<queue> is a ProcessedQueue name (or the name or URL of its queue, DLQ or a target DLQ). Receives up to --max\n" +
+            "<queue> is a ProcessedQueue name (or the name or URL of its queue, DLQ or target DLQ, or a route for its target\n" +
+            "DLQ); --target-dlq picks the queue's EventBridge target DLQ instead of its SQS DLQ. Receives up to --max\n" +
             "messages with a visibility timeout, re-validates each body against the event catalog (envelope, then the detail's\n" +
             "zod schema), then makes every message visible again (ChangeMessageVisibility 0): nothing is deleted. Prints the\n" +
             "count per group and samples. Exit 1 when poison (invalid) messages are found.",
-        examples: ["npm run ops -- dlq inspect analytics --stack prod", "npm run ops -- dlq inspect analytics --stack prod --max 500 --json"],
+        examples: [
+            "npm run ops -- dlq inspect analytics-queue --stack prod",
+            "npm run ops -- dlq inspect analytics-queue --stack prod --max 500 --json",
+            "npm run ops -- dlq inspect analytics-queue --stack prod --target-dlq",
+        ],
         options: {
             max: { type: "string", value: "N", help: "most messages to read (default 100)" },
+            "target-dlq": TARGET_DLQ,
             samples: SAMPLES,
             "visibility-timeout": VISIBILITY,
             "queue-prefix": QUEUE_PREFIX,
@@ -111,6 +118,7 @@ const COMMANDS: CommandSpec[] = [
         run: (ctx, v, [queue]) =>
             dlqInspect(ctx, {
                 queue: required(queue, "<queue>", "dlq inspect"),
+                targetDlq: bool(v, "target-dlq"),
                 samples: int(v, "samples", "dlq inspect", 3, 0, 100),
                 read: { max: int(v, "max", "dlq inspect", 100, 1, 100000), visibilityTimeout: int(v, "visibility-timeout", "dlq inspect", 60, 1, 43200), waitSeconds: 1 },
                 prefix: str(v, "queue-prefix"),
@@ -119,7 +127,7 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "dlq redrive",
         summary: "move DLQ messages back to their source queue (SQS message move task, or --only-valid)",
-        usage: "dlq redrive <queue> --stack NAME [--dry-run] [--max-per-second N | --only-valid [--max N]]",
+        usage: "dlq redrive <queue> --stack NAME [--dry-run] [--max-per-second N | [--target-dlq] --only-valid [--max N]]",
         description:
             "Default: checks that the queue is the DLQ of its source (the source's RedrivePolicy names it and its\n" +
             "RedriveAllowPolicy allows it), that both queues have the same type (FIFO/standard), that no move task is running\n" +
@@ -129,13 +137,15 @@ const COMMANDS: CommandSpec[] = [
             "deleted is reported as a possible duplicate (the consumer counts an event id once). --dry-run checks and counts\n" +
             "without moving anything. Exit 1 if a check fails, the task fails, or messages are left or not moved cleanly.",
         examples: [
-            "npm run ops -- dlq redrive analytics --stack prod --dry-run",
-            "npm run ops -- dlq redrive analytics --stack prod --max-per-second 50",
-            "npm run ops -- dlq redrive analytics --stack prod --only-valid",
+            "npm run ops -- dlq redrive analytics-queue --stack prod --dry-run",
+            "npm run ops -- dlq redrive analytics-queue --stack prod --max-per-second 50",
+            "npm run ops -- dlq redrive analytics-queue --stack prod --only-valid",
+            "npm run ops -- dlq redrive analytics-queue --stack prod --target-dlq --only-valid",
         ],
         options: {
             "only-valid": { type: "boolean", help: "move only messages that pass validation; leave poison ones in the DLQ" },
             "dry-run": { type: "boolean", help: "run the checks and say what would move; move nothing" },
+            "target-dlq": { type: "boolean", help: "redrive the queue's EventBridge target DLQ (needs --only-valid: SQS move tasks only take SQS DLQs)" },
             "max-per-second": { type: "string", value: "N", help: `move task rate, 1-${MAX_MOVE_RATE} (default: SQS chooses)` },
             max: { type: "string", value: "N", help: "with --only-valid: most messages to read (default: until the DLQ is drained)" },
             "poll-interval": { type: "string", value: "S", help: "seconds between move-task progress checks (default 5)" },
@@ -148,6 +158,7 @@ const COMMANDS: CommandSpec[] = [
         run: (ctx, v, [queue]) =>
             dlqRedrive(ctx, {
                 queue: required(queue, "<queue>", "dlq redrive"),
+                targetDlq: bool(v, "target-dlq"),
                 onlyValid: bool(v, "only-valid"),
                 dryRun: bool(v, "dry-run"),
                 maxPerSecond: v["max-per-second"] === undefined ? undefined : maxRate(v),

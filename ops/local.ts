@@ -6,7 +6,16 @@ export interface LocalState {
     endpoints: { http: string; dynamodb: string; eventbridge: string };
     tables?: { name: string; itemCount?: number }[];
     /** Source queues (DLQs appear under their queue). `name` is the physical name, `logicalName` the ProcessedQueue's. */
-    queues: { name: string; logicalName?: string; visible: number; inFlight: number; delayed?: number; dlq?: { name: string; visible: number; inFlight?: number } | null }[];
+    queues: {
+        name: string;
+        logicalName?: string;
+        visible: number;
+        inFlight: number;
+        delayed?: number;
+        dlq?: { name: string; visible: number; inFlight?: number } | null;
+        /** The EventBridge target DLQs of the routes that deliver to this queue. */
+        targetDlqs?: { name: string; visible: number; inFlight?: number }[];
+    }[];
     rules: { name: string; logicalName?: string; bus?: string; matched: number; delivered?: number; failed?: number }[];
     functions?: { name: string; invocations?: number; errors?: number }[];
     /** The bus's name, when the runtime reports it. */

@@ -105,10 +105,19 @@ interface DlqPair {
     kind: "dlq" | "target-dlq";
 }
 
-async function resolveDlq(ctx: Ctx, command: string, given: string, prefix?: string): Promise<DlqPair> {
+async function resolveDlq(ctx: Ctx, command: string, given: string, prefix?: string, targetDlq = false): Promise<DlqPair> {
     const queues = await discoverQueues(ctx, ctx.requireStack(command), prefix);
     const { queue, named, ref } = resolveQueue(queues, given, command);
     if (named === "target-dlq") return { processedQueue: queue.name, dlq: ref!, source: queue.source, kind: "target-dlq" };
+    if (targetDlq) {
+        if (queue.targetDlqs.length === 1) return { processedQueue: queue.name, dlq: queue.targetDlqs[0], source: queue.source, kind: "target-dlq" };
+        if (queue.targetDlqs.length === 0) throw new OpsError(`ProcessedQueue "${queue.name}" has no EventBridge target DLQ (no route delivers to it)`);
+        throw new OpsError(
+            `ProcessedQueue "${queue.name}" has ${queue.targetDlqs.length} target DLQs, one per route: name one instead of the queue: ` +
+                queue.targetDlqs.map((t) => t.route ?? t.name).join(", "),
+            EXIT_USAGE,
+        );
+    }
     if (!queue.dlq) {
         throw new OpsError(`Not a DLQ: ProcessedQueue "${queue.name}" has no queue tagged bellyfed:queue-role=dlq, so there is no dead-letter queue to read`);
     }
@@ -213,6 +222,8 @@ async function peek(ctx: Ctx, url: string, options: ReadOptions): Promise<{ mess
 
 export interface InspectArgs {
     queue: string;
+    /** Read the queue's EventBridge target DLQ instead of its SQS DLQ. */
+    targetDlq?: boolean;
     samples: number;
     read: ReadOptions;
     prefix?: string;
@@ -224,6 +235,7 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
     let approximate: number | undefined;
     let releaseFailures: string[] = [];
     if (ctx.opts.local) {
+        if (args.targetDlq) throw new OpsError("--target-dlq works on AWS only: the local runtime delivers to its queues directly", EXIT_USAGE);
         const state = await ctx.local().state();
         const queue = findLocalQueue(state, args.queue, "dlq inspect");
         const dlq = await ctx.local().dlq(queue.name);
@@ -236,7 +248,7 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
         }));
         approximate = dlq.messages.length;
     } else {
-        const pair = await resolveDlq(ctx, "dlq inspect", args.queue, args.prefix);
+        const pair = await resolveDlq(ctx, "dlq inspect", args.queue, args.prefix, args.targetDlq);
         target = { processedQueue: pair.processedQueue, dlq: pair.dlq.name, kind: pair.kind };
         approximate = Number((await queueAttributes(ctx, pair.dlq.url, ["ApproximateNumberOfMessages"])).ApproximateNumberOfMessages ?? NaN);
         const read = await peek(ctx, pair.dlq.url, args.read);
@@ -273,6 +285,8 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
 
 export interface RedriveArgs {
     queue: string;
+    /** Redrive the queue's EventBridge target DLQ (events EventBridge could not deliver) instead of its SQS DLQ. */
+    targetDlq?: boolean;
     onlyValid: boolean;
     dryRun: boolean;
     maxPerSecond?: number;
@@ -362,7 +376,7 @@ async function listMoveTasks(ctx: Ctx, sourceArn: string, maxResults: number): P
 export async function dlqRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     if (args.maxPerSecond !== undefined && args.onlyValid) throw new OpsError("--max-per-second sets a move task's rate; it does not apply to --only-valid", EXIT_USAGE);
     if (ctx.opts.local) return localRedrive(ctx, args);
-    const pair = await resolveDlq(ctx, "dlq redrive", args.queue, args.prefix);
+    const pair = await resolveDlq(ctx, "dlq redrive", args.queue, args.prefix, args.targetDlq);
     const checked = await checkRedrive(ctx, pair, !args.onlyValid);
     return args.onlyValid ? redriveValid(ctx, checked, args) : moveTask(ctx, checked, args);
 }
@@ -515,6 +529,7 @@ function errorText(error: unknown): string {
 }
 
 async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
+    if (args.targetDlq) throw new OpsError("--target-dlq works on AWS only: the local runtime delivers to its queues directly", EXIT_USAGE);
     const runtime = ctx.local();
     const queue = findLocalQueue(await runtime.state(), args.queue, "dlq redrive");
     const dlq = await runtime.dlq(queue.name);

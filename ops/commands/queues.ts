@@ -143,19 +143,41 @@ export async function oldestAges(ctx: Ctx, queueNames: string[]): Promise<Map<st
     return ages;
 }
 
-/** The same report from the local runtime's state (no CloudWatch there: no age). */
+/**
+ * The same report from the local runtime's state (no CloudWatch there: no age). The state lists each
+ * queue's target DLQs; a runtime that lists them as queues of their own instead is mapped with the
+ * offline plan's `rules` output (the graph the runtime was built from).
+ */
 export async function localQueueReports(ctx: Ctx, thresholds: QueueThresholds): Promise<{ stack: string; reports: QueueReport[] }> {
     const state = await ctx.local().state();
-    const reports = state.queues.map((q) => {
-        const base = {
-            name: q.logicalName ?? q.name,
-            queueName: q.name,
-            visible: q.visible,
-            inFlight: q.inFlight,
-            delayed: q.delayed,
-            dlq: q.dlq ? { name: q.dlq.name, visible: q.dlq.visible, inFlight: q.dlq.inFlight } : undefined,
-            targetDlqs: [],
-        };
+    const owners = new Map<string, string>(); // target DLQ listed as a queue -> its ProcessedQueue
+    if (state.queues.some((q) => !q.dlq && !q.targetDlqs)) {
+        try {
+            for (const route of (await ctx.plan(state.stack)).outputs.rules ?? []) {
+                if (typeof route?.targetDlqName === "string" && typeof route?.queue === "string") owners.set(route.targetDlqName, route.queue);
+            }
+        } catch {
+            // Without the plan, a queue with no DLQ is shown as a target DLQ of its own (the only such queues the stack has).
+        }
+    }
+    const depth = (t: { visible: number; inFlight?: number }) => t.visible + (t.inFlight ?? 0);
+    const sources = state.queues.filter((q) => q.dlq || q.targetDlqs || !owners.has(q.name));
+    const reports = sources.map((q) => {
+        const name = q.logicalName ?? q.name;
+        const listed = state.queues.filter((t) => !t.dlq && owners.get(t.name) === name);
+        const targets = [...(q.targetDlqs ?? []), ...listed].map((t) => ({ name: t.name, visible: depth(t) }));
+        const base =
+            q.dlq || q.targetDlqs
+                ? {
+                      name,
+                      queueName: q.name,
+                      visible: q.visible,
+                      inFlight: q.inFlight,
+                      delayed: q.delayed,
+                      dlq: q.dlq ? { name: q.dlq.name, visible: q.dlq.visible, inFlight: q.dlq.inFlight } : undefined,
+                      targetDlqs: targets,
+                  }
+                : { name, targetDlqs: [{ name: q.name, visible: depth(q) }] };
         return { ...base, ...verdict(base, thresholds) };
     });
     return { stack: state.stack, reports };

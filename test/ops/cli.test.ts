@@ -25,7 +25,7 @@ describe("ops CLI", () => {
     it("<command> --help shows the command's options and examples", async () => {
         const r = await h.run(["dlq", "redrive", "--help"]);
         expect(r.code).to.equal(0);
-        expect(r.stdout).to.include("--only-valid").and.include("--max-per-second N").and.include("npm run ops -- dlq redrive analytics --stack prod --dry-run");
+        expect(r.stdout).to.include("--only-valid").and.include("--max-per-second N").and.include("npm run ops -- dlq redrive analytics-queue --stack prod --dry-run");
     });
 
     it("help <command> works too", async () => {

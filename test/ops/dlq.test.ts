@@ -221,6 +221,51 @@ describe("ops dlq redrive (message move task)", () => {
     });
 });
 
+describe("ops dlq --target-dlq (the EventBridge target DLQ of a route)", () => {
+    let h: OpsHarness;
+    const TARGET_DLQ_URL = queueUrl("route-dlq-1");
+    const targetDlq = (name: string, route: string) => ({
+        name,
+        tags: { stack: "dev", "bellyfed:processed-queue": "analytics", "bellyfed:queue-role": "target-dlq", "bellyfed:route": route },
+        attributes: { QueueArn: queueArn(name), FifoQueue: "false", ApproximateNumberOfMessages: "1" },
+    });
+
+    beforeEach(() => {
+        h = new OpsHarness();
+        stubQueues(h, [...processedQueue("analytics"), targetDlq("route-dlq-1", "platform-bus/restaurant-viewed")]);
+        h.sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+        h.sqsMock.on(SendMessageCommand).resolves({ MessageId: "new" });
+        h.sqsMock.on(DeleteMessageCommand).resolves({});
+        h.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1")] }).resolves({ Messages: [] });
+    });
+
+    it("inspect reads the queue's target DLQ", async () => {
+        const r = await h.run(["dlq", "inspect", "analytics", "--target-dlq", "--stack", "dev", "--json"]);
+        expect(r.json()).to.include({ dlq: "route-dlq-1", kind: "target-dlq" });
+        expect(h.sqsMock.commandCalls(ReceiveMessageCommand)[0].args[0].input.QueueUrl).to.equal(TARGET_DLQ_URL);
+    });
+
+    it("inspect also takes the route's name for its target DLQ", async () => {
+        const r = await h.run(["dlq", "inspect", "platform-bus/restaurant-viewed", "--stack", "dev", "--json"]);
+        expect(r.json().dlq).to.equal("route-dlq-1");
+    });
+
+    it("redrive --only-valid sends the undelivered events to the queue and deletes them from the target DLQ", async () => {
+        const r = await h.run(["dlq", "redrive", "analytics", "--target-dlq", "--only-valid", "--stack", "dev"]);
+        expect(r.code).to.equal(0);
+        expect(h.sqsMock.commandCalls(SendMessageCommand)[0].args[0].input.QueueUrl).to.equal(SOURCE_URL);
+        expect(h.sqsMock.commandCalls(DeleteMessageCommand)[0].args[0].input.QueueUrl).to.equal(TARGET_DLQ_URL);
+        expect(h.sqsMock.commandCalls(ListMessageMoveTasksCommand)).to.have.length(0);
+    });
+
+    it("asks for the route when the queue has several target DLQs (exit 2)", async () => {
+        stubQueues(h, [...processedQueue("analytics"), targetDlq("route-dlq-1", "platform-bus/a"), targetDlq("route-dlq-2", "platform-bus/b")]);
+        const r = await h.run(["dlq", "inspect", "analytics", "--target-dlq", "--stack", "dev"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include("has 2 target DLQs, one per route: name one instead of the queue: platform-bus/a, platform-bus/b");
+    });
+});
+
 describe("ops dlq redrive --only-valid", () => {
     let h: OpsHarness;
     const redrive = (...flags: string[]) => h.run(["dlq", "redrive", "analytics", "--stack", "dev", "--only-valid", ...flags]);

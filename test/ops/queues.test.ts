@@ -129,6 +129,48 @@ describe("ops queues", () => {
         }
     });
 
+    describe("with --local", () => {
+        const state = {
+            stack: "dev",
+            endpoints: {},
+            queues: [
+                { name: "route-dlq-1", logicalName: "platform-bus-route-target-dlq", visible: 2, inFlight: 0, dlq: null },
+                { name: "analytics-queue-1", logicalName: "analytics-queue", visible: 0, inFlight: 0, dlq: { name: "analytics-queue-dlq-1", visible: 0 } },
+            ],
+            rules: [],
+        };
+        let local: FakeLocalRuntime;
+        beforeEach(async () => {
+            local = new FakeLocalRuntime(state);
+            await local.start();
+        });
+        afterEach(() => local.stop());
+
+        it("shows the target DLQs the runtime lists under each queue", async () => {
+            local.state = {
+                ...state,
+                queues: [{ ...state.queues[1], targetDlqs: [{ name: "route-dlq-1", visible: 1, inFlight: 1 }] }],
+            };
+            const r = await h.run(["queues", "--local", local.url, "--json"]);
+            expect(r.json().queues[0]).to.deep.include({ name: "analytics-queue", targetDlqs: [{ name: "route-dlq-1", visible: 2 }], healthy: false });
+        });
+
+        it("attaches a target DLQ listed as a queue to its queue as the offline plan's rules output says", async () => {
+            const plan = { outputs: { rules: [{ name: "platform-bus/route", queue: "analytics-queue", targetDlqName: "route-dlq-1" }] } } as any;
+            const r = await h.run(["queues", "--local", local.url, "--json"], { planStack: async () => plan });
+            expect(r.json().queues).to.have.length(1);
+            expect(r.json().queues[0]).to.deep.include({ name: "analytics-queue", targetDlqs: [{ name: "route-dlq-1", visible: 2 }], healthy: false });
+        });
+
+        it("without the plan, shows a queue with no DLQ as a target DLQ of its own", async () => {
+            const r = await h.run(["queues", "--local", local.url, "--json"]);
+            expect(r.json().queues.map((q: any) => [q.name, q.targetDlqs.length, q.problems])).to.deep.equal([
+                ["platform-bus-route-target-dlq", 1, ["target DLQ route-dlq-1 holds 2 event(s) EventBridge could not deliver"]],
+                ["analytics-queue", 0, []],
+            ]);
+        });
+    });
+
     describe("verdict", () => {
         const base = { name: "q", queueName: "q-1", visible: 0, dlq: { name: "q-dlq", visible: 0 }, targetDlqs: [] };
 

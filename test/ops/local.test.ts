@@ -1,0 +1,76 @@
+/**
+ * The ops CLI against the real local runtime (in memory, on a free port): DLQ inspect and redrive move
+ * the right messages and lose none.
+ */
+import { expect } from "chai";
+import { LocalRuntime, startLocalRuntime } from "../../local/runtime";
+import { ProgramRun } from "../../plan/engine";
+import { runStack } from "../../plan/runStack";
+import { eventually, OpsHarness } from "./support";
+
+const RESTAURANT = "r-nasi-lemak-house";
+
+describe("ops CLI against the local runtime", function () {
+    this.timeout(120000);
+    let runtime: LocalRuntime;
+    let url: string;
+    let queue: string;
+    let plan: ProgramRun<unknown>;
+    const h = new OpsHarness();
+    const ops = (...argv: string[]) => h.run([...argv, "--local", url], { sleep: (ms) => new Promise((r) => setTimeout(r, ms)), planStack: async () => plan });
+    const analytics = async () => (await runtime.state()).queues.find((q) => q.logicalName === "analytics-queue")!;
+    const views = async () => {
+        const response = await fetch(`${url}/restaurant/${RESTAURANT}/stats`);
+        return ((await response.json()) as { views: { total: number } }).views.total;
+    };
+    const put = (detail: object, ...flags: string[]) => ops("events", "put", "RestaurantViewed", "--detail", JSON.stringify(detail), ...flags);
+
+    before(async () => {
+        plan = await runStack("dev");
+        runtime = await startLocalRuntime({ run: plan, port: 0, memory: true, functionLogs: "discard" });
+        url = runtime.urls.http;
+        queue = (await analytics()).name;
+        // Every consumer invocation fails: valid and poison events alike end in the DLQ.
+        runtime.setFailRate(1);
+        for (const requestId of ["ops-1", "ops-2"]) {
+            const r = await put({ version: 1, restaurantId: RESTAURANT, viewedAt: "2024-05-01T12:00:00Z", requestId });
+            expect(r.code, r.stderr).to.equal(0);
+        }
+        expect((await put({ version: 1, restaurantId: "bad id!", viewedAt: "2024-05-01T12:00:00Z", requestId: "ops-3" }, "--allow-invalid")).code).to.equal(0);
+        runtime.sendMessage(queue, "{not json");
+        await eventually(analytics, (q) => q.dlq!.visible === 4 && q.visible + q.inFlight === 0, "4 messages in the analytics DLQ");
+        runtime.setFailRate(0);
+    });
+
+    after(async () => {
+        await runtime?.stop();
+    });
+
+    it("queues shows the DLQ depth, the route's target DLQ under its queue, and calls the queue unhealthy", async () => {
+        const r = await ops("queues", "--json");
+        expect(r.code).to.equal(1);
+        expect(r.json().queues).to.have.length(1);
+        const [q] = r.json().queues;
+        expect(q).to.deep.include({ name: "analytics-queue", healthy: false });
+        expect(q.dlq.visible).to.equal(4);
+        expect(q.targetDlqs).to.deep.equal([{ name: (plan.outputs.rules as any[])[0].targetDlqName, visible: 0 }]);
+    });
+
+    it("dlq inspect groups the 2 valid and 2 poison messages and leaves all 4 in the DLQ", async () => {
+        const r = await ops("dlq", "inspect", "analytics-queue", "--json");
+        expect(r.code).to.equal(1);
+        const doc = r.json();
+        expect(doc.valid.count).to.equal(2);
+        expect(doc.invalid.groups.map((g: any) => g.issues[0].path)).to.have.members(["detail.restaurantId", "(body)"]);
+        expect((await analytics()).dlq!.visible).to.equal(4);
+    });
+
+    it("dlq redrive --only-valid moves the 2 valid messages, which are counted once each, and leaves the 2 poison ones", async () => {
+        const poison = runtime.dlqMessages(queue).messages.filter((m) => m.body === "{not json" || m.body.includes("bad id!")).map((m) => m.messageId);
+        const r = await ops("dlq", "redrive", "analytics-queue", "--only-valid", "--json");
+        expect(r.json()).to.include({ moved: 2, expected: 2, left: 2 });
+        await eventually(views, (n) => n === 2, "2 views of the redriven events");
+        await eventually(analytics, (q) => q.visible + q.inFlight === 0, "the analytics queue to drain");
+        expect(runtime.dlqMessages(queue).messages.map((m) => m.messageId)).to.have.members(poison);
+    });
+});
