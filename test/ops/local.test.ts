@@ -3,10 +3,11 @@
  * the right messages and lose none.
  */
 import { expect } from "chai";
-import { LocalRuntime, startLocalRuntime } from "../../local/runtime";
+import { LocalRuntime } from "../../local/runtime";
 import { ProgramRun } from "../../plan/engine";
-import { runStack } from "../../plan/runStack";
-import { eventually, OpsHarness } from "./support";
+import { stackGraph } from "../support/graph";
+import { eventually, startTestRuntime } from "../support/localRuntime";
+import { OpsHarness } from "./support";
 
 const RESTAURANT = "r-nasi-lemak-house";
 
@@ -26,8 +27,8 @@ describe("ops CLI against the local runtime", function () {
     const put = (detail: object, ...flags: string[]) => ops("events", "put", "RestaurantViewed", "--detail", JSON.stringify(detail), ...flags);
 
     before(async () => {
-        plan = await runStack("dev");
-        runtime = await startLocalRuntime({ run: plan, port: 0, memory: true, functionLogs: "discard" });
+        plan = (await stackGraph("dev")).run;
+        runtime = await startTestRuntime({ stack: "dev" });
         url = runtime.urls.http;
         queue = (await analytics()).name;
         // Every consumer invocation fails: valid and poison events alike end in the DLQ.
@@ -38,7 +39,7 @@ describe("ops CLI against the local runtime", function () {
         }
         expect((await put({ version: 1, restaurantId: "bad id!", viewedAt: "2024-05-01T12:00:00Z", requestId: "ops-3" }, "--allow-invalid")).code).to.equal(0);
         runtime.sendMessage(queue, "{not json");
-        await eventually(analytics, (q) => q.dlq!.visible === 4 && q.visible + q.inFlight === 0, "4 messages in the analytics DLQ");
+        await eventually(analytics, (q) => q.dlq!.visible === 4 && q.visible + q.inFlight === 0, { what: "4 messages in the analytics DLQ", timeoutMs: 60000 });
         runtime.setFailRate(0);
     });
 
@@ -69,8 +70,8 @@ describe("ops CLI against the local runtime", function () {
         const poison = runtime.dlqMessages(queue).messages.filter((m) => m.body === "{not json" || m.body.includes("bad id!")).map((m) => m.messageId);
         const r = await ops("dlq", "redrive", "analytics-queue", "--only-valid", "--json");
         expect(r.json()).to.include({ moved: 2, expected: 2, left: 2 });
-        await eventually(views, (n) => n === 2, "2 views of the redriven events");
-        await eventually(analytics, (q) => q.visible + q.inFlight === 0, "the analytics queue to drain");
+        await eventually(views, (n) => n === 2, { what: "2 views of the redriven events" });
+        await eventually(analytics, (q) => q.visible + q.inFlight === 0, { what: "the analytics queue to drain" });
         expect(runtime.dlqMessages(queue).messages.map((m) => m.messageId)).to.have.members(poison);
     });
 });

@@ -288,14 +288,3 @@ export function stubBus(h: OpsHarness, rules: RuleFixture[] = []): void {
         }),
     }));
 }
-
-/** Polls `probe` until `done` holds for its value; fails with the last value after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (done(value)) return value;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-}
