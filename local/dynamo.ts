@@ -5,11 +5,28 @@
 import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import * as fs from "fs";
-import { AddressInfo } from "net";
 import * as path from "path";
+import { Worker } from "worker_threads";
 import { TableSpec } from "./model";
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require("dynalite");
+
+/**
+ * Runs dynalite in a worker thread: its request handling and storage work (the heaviest part of
+ * the platform under load) stay off the thread that serves the API, the bus and the queues.
+ * Started from its source text, so it must be self-contained.
+ */
+export function dynaliteWorkerMain(): void {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { parentPort, workerData } = require("node:worker_threads");
+    const dynalite = require(workerData.module);
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    server.on("error", (error: Error) => parentPort.postMessage({ type: "error", message: error.message }));
+    server.listen(0, workerData.host, () => parentPort.postMessage({ type: "listening", port: server.address().port }));
+    parentPort.on("message", (message: string) => {
+        // Closing the server closes the LevelDB store too: every write is on disk before "closed".
+        if (message === "close") server.close(() => parentPort.postMessage({ type: "closed" }));
+    });
+}
 
 export interface LocalDynamo {
     endpoint: string;
@@ -60,18 +77,34 @@ export function createTableInput(table: TableSpec): CreateTableCommandInput {
 
 export async function startLocalDynamo(tables: TableSpec[], options: { dataDir?: string; host?: string }): Promise<LocalDynamo> {
     if (options.dataDir) fs.mkdirSync(path.dirname(options.dataDir), { recursive: true });
-    const server = dynalite({ path: options.dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     const host = options.host ?? "127.0.0.1";
-    await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, host, () => resolve());
+    const worker = new Worker(`(${dynaliteWorkerMain.toString()})();`, {
+        eval: true,
+        workerData: { module: require.resolve("dynalite"), path: options.dataDir, host },
+        name: "dynalite",
     });
-    const endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+    const port = await new Promise<number>((resolve, reject) => {
+        worker.once("error", reject);
+        worker.on("message", (m: { type: string; port?: number; message?: string }) => {
+            if (m.type === "listening") resolve(m.port!);
+            else if (m.type === "error") reject(new LocalDataError(`DynamoDB (dynalite) failed: ${m.message}`));
+        });
+    });
+    const endpoint = `http://${host}:${port}`;
     const client = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
-    const close = async () => {
-        client.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-    };
+    let closing: Promise<void> | undefined;
+    const close = () =>
+        (closing ??= (async () => {
+            client.destroy();
+            await new Promise<void>((resolve) => {
+                const done = () => resolve();
+                worker.once("exit", done);
+                worker.on("message", (m: { type: string }) => {
+                    if (m.type === "closed") void worker.terminate();
+                });
+                worker.postMessage("close");
+            });
+        })());
     const created: string[] = [];
     try {
         for (const table of tables) {

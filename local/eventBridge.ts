@@ -191,11 +191,14 @@ export class LocalEventBridge {
 
     private deliver(envelope: EventEnvelope, rule: RuleSpec, target: TargetSpec): void {
         const counters = this.ruleCounters(rule.name);
-        const fail = (error: string) => {
+        const fail = (reason: string) => {
+            let error = reason;
             counters.failed++;
             let deadLetterQueue: string | undefined;
             const dlq = target.deadLetterQueue ? this.deps.queue(target.deadLetterQueue) : undefined;
-            if (dlq) {
+            if (dlq && target.deadLetterDenied) {
+                error = `${error}; not put on the target DLQ either: ${target.deadLetterDenied}`;
+            } else if (dlq) {
                 // EventBridge puts the event (not the transformed input) on the target's DLQ, with the reason as attributes.
                 const attrs = (value: string) => ({ dataType: "String", stringValue: value });
                 dlq.send(JSON.stringify(envelope), {
@@ -221,6 +224,7 @@ export class LocalEventBridge {
             return;
         }
         if (target.kind === "queue") {
+            if (target.deliveryDenied) return fail(`EventBridge may not send to ${target.resource}: ${target.deliveryDenied}`);
             const queue = this.deps.queue(target.resource!);
             if (!queue) return fail(`queue ${target.resource} is not running`);
             try {

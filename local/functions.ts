@@ -25,9 +25,8 @@ export interface LocalFunctionOptions {
     env: Record<string, string>;
     /** When the local runtime kills an invocation (the scaled timeout, with its floor). */
     timeoutMs: number;
-    /** The function's declared timeout and the time scale: what getRemainingTimeInMillis counts in. */
+    /** The function's declared timeout: getRemainingTimeInMillis counts in it (default timeoutMs). */
     awsTimeoutMs?: number;
-    timeScale?: number;
     /** Most execution environments at once (Lambda's concurrency). */
     maxEnvironments: number;
     logs?: LogSink;
@@ -229,7 +228,7 @@ export class LocalFunction {
         const timeout = new Promise<"timeout">((resolve) => {
             timer = setTimeout(() => resolve("timeout"), this.options.timeoutMs);
         });
-        const clock = { startedAt: invokeStarted, timeoutMs: this.options.awsTimeoutMs ?? this.options.timeoutMs, scale: this.options.timeScale ?? 1 };
+        const clock = { startedAt: invokeStarted, timeoutMs: this.options.awsTimeoutMs ?? this.options.timeoutMs, localTimeoutMs: this.options.timeoutMs };
         const outcome = await Promise.race([env.invoke(event, requestId, clock), timeout]);
         clearTimeout(timer);
         if (outcome === "timeout") {

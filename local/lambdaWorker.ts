@@ -11,16 +11,19 @@
 export type WorkerRequest = { type: "invoke"; id: number; event: unknown; requestId: string; clock: InvocationClock };
 
 /**
- * How `context.getRemainingTimeInMillis()` counts: in AWS time. Local elapsed time is divided by the
- * time scale, so a handler's safety margins ("stop with 3 s left") keep their proportion to the
- * scaled timeouts and visibility timeouts around it.
+ * How `context.getRemainingTimeInMillis()` counts: in the function's own (AWS) milliseconds, as the
+ * share of the local time budget that is left. A handler that stops with "3 s of 30 s" left stops
+ * with a tenth of the local budget left, whatever the time scale, so its safety margins keep
+ * their proportion to the local timeout (and to the queue visibility timeouts derived from it).
  */
 export interface InvocationClock {
     startedAt: number;
     /** The function's timeout as declared (AWS milliseconds). */
     timeoutMs: number;
-    scale: number;
+    /** When the local runtime kills the invocation (local milliseconds after startedAt). */
+    localTimeoutMs: number;
 }
+
 export type WorkerReply =
     | { type: "ready"; initMs: number }
     | { type: "init-error"; error: SerializedError }
@@ -102,8 +105,8 @@ export function lambdaWorkerMain(): void {
             logGroupName: data.logGroupName,
             logStreamName,
             getRemainingTimeInMillis: () => {
-                const { startedAt, timeoutMs, scale } = message.clock;
-                return Math.max(0, Math.round(timeoutMs - (Date.now() - startedAt) / scale));
+                const { startedAt, timeoutMs, localTimeoutMs } = message.clock;
+                return Math.max(0, Math.round(timeoutMs * (1 - (Date.now() - startedAt) / localTimeoutMs)));
             },
         };
         try {

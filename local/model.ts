@@ -8,12 +8,14 @@
 import { CapturedResource, ProgramRun } from "../plan/engine";
 import { DEFAULT_MOCK_ACCOUNT } from "../plan/mockState";
 import { compileEventPattern, CompiledEventPattern, EventPatternError } from "../event-patterns";
+import { eventBridgeDeliveryDenied } from "./queuePolicy";
 
 export const TYPES = {
     table: "aws:dynamodb/table:Table",
     fn: "aws:lambda/function:Function",
     queue: "aws:sqs/queue:Queue",
     redrivePolicy: "aws:sqs/redrivePolicy:RedrivePolicy",
+    queuePolicy: "aws:sqs/queuePolicy:QueuePolicy",
     bus: "aws:cloudwatch/eventBus:EventBus",
     rule: "aws:cloudwatch/eventRule:EventRule",
     target: "aws:cloudwatch/eventTarget:EventTarget",
@@ -71,6 +73,9 @@ export interface QueueSpec {
     delaySeconds: number;
     /** From the queue's `redrivePolicy` (or a standalone RedrivePolicy resource). */
     redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+    /** The queue's resource policies (its `policy` input and QueuePolicy resources), parsed. */
+    policies: any[];
+    kmsMasterKeyId?: string;
 }
 
 export interface BusSpec {
@@ -96,6 +101,10 @@ export interface TargetSpec {
     deadLetterQueue?: string;
     deadLetterArn?: string;
     retry: { maximumRetryAttempts: number; maximumEventAgeSeconds: number };
+    /** Why EventBridge may not send to the target queue (its policy or key), as on AWS. */
+    deliveryDenied?: string;
+    /** Why EventBridge may not send to the target's DLQ. */
+    deadLetterDenied?: string;
 }
 
 export interface RuleSpec {
@@ -288,6 +297,7 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
     });
 
     const redriveResources = index.ofType(TYPES.redrivePolicy);
+    const policyResources = index.ofType(TYPES.queuePolicy);
     const queues: QueueSpec[] = index.ofType(TYPES.queue).map((r) => {
         const standalone = redriveResources.find((p) => p.inputs.queueUrl === r.outputs.url);
         const redriveJson = parseJsonInput(standalone ?? r, "redrivePolicy", standalone ? standalone.inputs.redrivePolicy : r.inputs.redrivePolicy);
@@ -312,6 +322,11 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
             messageRetentionSeconds: num(r.inputs.messageRetentionSeconds, 345600),
             delaySeconds: num(r.inputs.delaySeconds, 0),
             redrive,
+            policies: [
+                ...(r.inputs.policy ? [parseJsonInput(r, "policy", r.inputs.policy)] : []),
+                ...policyResources.filter((p) => p.inputs.queueUrl === r.outputs.url).map((p) => parseJsonInput(p, "policy", p.inputs.policy)),
+            ],
+            kmsMasterKeyId: str(r.inputs.kmsMasterKeyId),
         };
     });
 
@@ -339,6 +354,14 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
                     deadLetterQueue = index.require(TYPES.queue, t.inputs.deadLetterConfig.arn, t, "deadLetterConfig.arn").outputs.name;
                 }
                 if (!queue && !fn) warnings.push(`rule ${rule.outputs.name}: target ${arn} is not a queue or function of this stack; events to it fail locally`);
+                const denied = (q: CapturedResource | undefined) => {
+                    const spec = q && queues.find((x) => x.urn === q.urn);
+                    return spec ? eventBridgeDeliveryDenied(spec.policies, spec.kmsMasterKeyId, { queueArn: spec.arn, ruleArn: rule.outputs.arn, accountId }) : undefined;
+                };
+                const deliveryDenied = denied(queue);
+                const deadLetterDenied = t.inputs.deadLetterConfig?.arn ? denied(index.find(TYPES.queue, t.inputs.deadLetterConfig.arn)) : undefined;
+                if (deliveryDenied) warnings.push(`rule ${rule.outputs.name}: EventBridge may not send to ${queue!.outputs.name}: ${deliveryDenied}; its events fail (as on AWS)`);
+                if (deadLetterDenied) warnings.push(`rule ${rule.outputs.name}: EventBridge may not send to the target DLQ: ${deadLetterDenied}`);
                 return {
                     urn: t.urn,
                     logicalName: t.name,
@@ -358,6 +381,8 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
                         maximumRetryAttempts: num(t.inputs.retryPolicy?.maximumRetryAttempts, 185),
                         maximumEventAgeSeconds: num(t.inputs.retryPolicy?.maximumEventAgeInSeconds, 86400),
                     },
+                    deliveryDenied,
+                    deadLetterDenied,
                 };
             });
 

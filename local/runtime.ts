@@ -266,7 +266,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     },
                     timeoutMs: timing.functionTimeoutMs(spec.timeoutSeconds),
                     awsTimeoutMs: spec.timeoutSeconds * 1000,
-                    timeScale: timing.scale,
                     maxEnvironments: reserved ?? options.maxEnvironmentsPerFunction ?? 10,
                     logs: logSink.sink,
                 }),

@@ -138,6 +138,17 @@ describe("local EventBridge", () => {
         });
     });
 
+    describe("delivery refused by the queue's policy", () => {
+        it("fails the delivery and puts the event on the target's DLQ, as EventBridge does", () => {
+            const [q, dlq] = [queue("views"), queue("target-dlq")];
+            const denied = target("views", { deliveryDenied: "no statement of the queue policy allows events.amazonaws.com", deadLetterQueue: "target-dlq" });
+            const { bus, events } = bridge([rule("views", VIEWED_PATTERN, [denied])], [q, dlq]);
+            bus.putEvents({ Entries: [viewed()] });
+            expect([q.peek().length, dlq.peek().length]).to.deep.equal([0, 1]);
+            expect((events.at(-1) as { error: string }).error).to.equal("EventBridge may not send to views: no statement of the queue policy allows events.amazonaws.com");
+        });
+    });
+
     describe("target input", () => {
         const envelope = { version: "0" as const, id: "e-1", "detail-type": "RestaurantViewed", source: "s", account: "1", time: "t", region: "r", resources: [], detail: { restaurantId: "r-1", n: 2 } };
         const r = { name: "views", arn: "arn:rule" };

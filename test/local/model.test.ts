@@ -63,6 +63,12 @@ describe("local model (built from the resource graph)", () => {
         expect(rule.targets[0].deadLetterQueue).to.be.a("string");
     });
 
+    it("finds that the queue policies let EventBridge deliver to each rule's target and its DLQ", () => {
+        const targets = model.rules.flatMap((r) => r.targets);
+        expect(targets.map((t) => [t.deliveryDenied, t.deadLetterDenied])).to.deep.equal(targets.map(() => [undefined, undefined]));
+        expect(model.warnings.filter((w) => /may not send/.test(w))).to.deep.equal([]);
+    });
+
     it("polls the analytics queue for its consumer with the mapping's settings", () => {
         const esm = graph.ofType(TYPES.mapping)[0];
         expect(model.mappings).to.deep.equal([
