@@ -13,7 +13,7 @@ describe("the component library as a package (npm pack, install, consume)", func
     const work = tempDir("bellyfed-reuse-");
     let packed: PackResult;
     let project: string;
-    let consumer: { exportsShareModules: boolean; queueSettings: { visibilityTimeoutSeconds: number }; registered: { type: string; name: string }[]; urns: Record<string, string>; code: Record<string, string>; patternMatches: boolean };
+    let consumer: { exportsShareModules: boolean; queueSettings: { visibilityTimeoutSeconds: number }; registered: { type: string; name: string }[]; urns: Record<string, string>; code: Record<string, string>; archives: Record<string, string[]>; patternMatches: boolean };
 
     before(async () => {
         packed = await packLibrary(work.dir);
@@ -120,6 +120,10 @@ describe("the component library as a package (npm pack, install, consume)", func
     it("serializes the consumer's own handlers into the functions' code", () => {
         expect(consumer.code["orders-api-order-fn"]).to.include("exports.handler").and.include("statusCode: 200");
         expect(consumer.code["order-events-consumer-fn"]).to.include("exports.handler").and.include("batchItemFailures");
+    });
+
+    it("uploads none of the library or its dependencies into the consumer's functions (a Pulumi deployment-time package)", () => {
+        for (const [fn, files] of Object.entries(consumer.archives)) expect(files, fn).to.deep.equal(["__index.js"]);
     });
 
     it("uses the event-pattern validator through ./event-patterns", () => {

@@ -7,11 +7,14 @@ const pulumi = require("@pulumi/pulumi");
 
 const registered = [];
 const handlerCode = {};
+const archiveFiles = {};
 const mocks = {
     newResource: (args) => {
         registered.push({ type: args.type, name: args.name });
         if (args.type === "aws:lambda/function:Function") {
-            handlerCode[args.name] = Promise.resolve(args.inputs.code.assets).then((assets) => assets["__index.js"].text);
+            const assets = Promise.resolve(args.inputs.code.assets);
+            handlerCode[args.name] = assets.then((a) => a["__index.js"].text);
+            archiveFiles[args.name] = assets.then((a) => Object.keys(a).sort());
         }
         const name = args.inputs.name ?? `${args.name}-abc1234`;
         const arn = `arn:aws:mock:us-east-1:123456789012:${name}`;
@@ -61,6 +64,8 @@ async function main() {
     await pulumi.runtime.waitForRPCs();
     const code = {};
     for (const [name, text] of Object.entries(handlerCode)) code[name] = await text;
+    const archives = {};
+    for (const [name, files] of Object.entries(archiveFiles)) archives[name] = await files;
     process.stdout.write(
         JSON.stringify({
             exportsShareModules: library.QueryApi === components.QueryApi,
@@ -68,6 +73,7 @@ async function main() {
             registered,
             urns,
             code,
+            archives,
             patternMatches: patterns.matchesEventPattern(pattern, { source: "shop.orders", "detail-type": "OrderPlaced", detail: {} }),
         }),
     );
