@@ -6,7 +6,9 @@
 import * as path from "path";
 import { parseArgs } from "util";
 import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
+import { LocalDataError } from "./dynamo";
 import { formatFlow } from "./flow";
+import { LocalModelError } from "./model";
 import { DEFAULT_PORT, LocalRuntime, PortInUseError, startLocalRuntime } from "./runtime";
 import { formatMs, parseTimeScale, TimeScaleError } from "./timing";
 
@@ -136,7 +138,10 @@ export function banner(runtime: LocalRuntime, options: Pick<CliOptions, "failRat
     for (const [table, ids] of Object.entries(runtime.seeded)) lines.push(`Seeded ${table}: ${ids.join(", ")}`);
     for (const warning of runtime.warnings) lines.push(`Warning: ${warning}`);
     const sample = Object.values(runtime.seeded)[0]?.[0];
-    const route = runtime.routes.find((r) => r.routeKey.startsWith("GET ") && r.routeKey.includes("{"));
+    // The simplest GET route that ends in one {parameter}: e.g. GET /restaurant/{id}.
+    const route = runtime.routes
+        .filter((r) => /^GET \S*\/\{[A-Za-z0-9_]+\}$/.test(r.routeKey) && (r.routeKey.match(/\{/g) ?? []).length === 1)
+        .sort((a, b) => a.routeKey.length - b.routeKey.length)[0];
     lines.push("");
     lines.push("Try");
     if (sample && route) {
@@ -175,7 +180,7 @@ export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => v
             onFlow: opts.quiet ? undefined : (event) => io.out(`${formatFlow(event)}\n`),
         });
     } catch (error) {
-        if (error instanceof UnknownStackError || error instanceof PortInUseError) {
+        if (error instanceof UnknownStackError || error instanceof PortInUseError || error instanceof LocalDataError || error instanceof LocalModelError) {
             io.err(`${error.message}\n`);
         } else {
             io.err(`Could not start the local runtime: ${(error as Error).stack ?? error}\n`);

@@ -45,6 +45,53 @@ export class LocalDataError extends Error {
     }
 }
 
+/**
+ * Takes the data folder for this process: `<dataDir>/runtime.lock` holds the owner's pid and URL.
+ * A folder held by a live process is an error naming it; a lock left by a dead one is taken over.
+ * Returns the release function.
+ */
+export function lockDataDir(dataDir: string, owner: { url: string }): () => void {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, "runtime.lock");
+    const content = JSON.stringify({ pid: process.pid, url: owner.url, since: new Date().toISOString() });
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            fs.writeFileSync(file, content, { flag: "wx" });
+            return () => {
+                try {
+                    if (JSON.parse(fs.readFileSync(file, "utf8")).pid === process.pid) fs.unlinkSync(file);
+                } catch {
+                    // already gone
+                }
+            };
+        } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        }
+        let holder: { pid?: number; url?: string } = {};
+        try {
+            holder = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch {
+            // unreadable: treat as stale
+        }
+        if (holder.pid && isAlive(holder.pid)) {
+            throw new LocalDataError(
+                `The data folder ${path.relative(process.cwd(), dataDir) || dataDir} is in use by another local runtime (pid ${holder.pid}, ${holder.url ?? "unknown URL"}). Stop it, or start this one with --memory.`,
+            );
+        }
+        fs.rmSync(file, { force: true });
+    }
+    throw new LocalDataError(`could not take the data folder ${dataDir} (${file})`);
+}
+
+function isAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
 /** The CreateTable request of a table declared in the graph. */
 export function createTableInput(table: TableSpec): CreateTableCommandInput {
     const keySchema = (hashKey: string, rangeKey?: string) => [
@@ -84,7 +131,8 @@ export async function startLocalDynamo(tables: TableSpec[], options: { dataDir?:
         name: "dynalite",
     });
     const port = await new Promise<number>((resolve, reject) => {
-        worker.once("error", reject);
+        worker.once("error", (error) => reject(new LocalDataError(`DynamoDB (dynalite) failed to start: ${error.message}`)));
+        worker.once("exit", (code) => reject(new LocalDataError(`DynamoDB (dynalite) exited with code ${code} while starting`)));
         worker.on("message", (m: { type: string; port?: number; message?: string }) => {
             if (m.type === "listening") resolve(m.port!);
             else if (m.type === "error") reject(new LocalDataError(`DynamoDB (dynalite) failed: ${m.message}`));

@@ -12,7 +12,7 @@ import * as path from "path";
 import { ProgramRun } from "../plan/engine";
 import { runStack } from "../plan/runStack";
 import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
-import { LocalDynamo, readSeedFile, seedTables, startLocalDynamo } from "./dynamo";
+import { LocalDynamo, lockDataDir, readSeedFile, seedTables, startLocalDynamo } from "./dynamo";
 import { AwsApiError, handleEventBridgeCall, LocalEventBridge } from "./eventBridge";
 import { FlowEvent } from "./flow";
 import { LocalFunction, LogSink } from "./functions";
@@ -228,7 +228,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const model = buildLocalModel(run);
         const timing = new Timing(options.timeScale ?? defaultTimeScale(model), options.minFunctionTimeoutMs);
 
-        // DynamoDB
+        // DynamoDB (and the data folder: one runtime at a time)
+        if (dataDir) cleanups.push(lockDataDir(dataDir, { url: base }));
         const dynamo: LocalDynamo = await startLocalDynamo(model.tables, { dataDir: dataDir && path.join(dataDir, "dynamodb"), host });
         cleanups.push(() => dynamo.close());
         let seeded: Record<string, string[]> = {};

@@ -3,6 +3,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LocalDataError } from "../../local/dynamo";
 import { LocalRuntime } from "../../local/runtime";
 import { eventually, request, startTestRuntime } from "../support/localRuntime";
 
@@ -46,5 +47,12 @@ describe("local runtime on disk", function () {
             { what: "both views counted" },
         );
         expect(total).to.equal(2);
+    });
+
+    it("refuses a data folder another runtime is using, naming that runtime", async () => {
+        const holder = rt ?? (rt = await startTestRuntime({ memory: false, dataDir }));
+        const error = await startTestRuntime({ memory: false, dataDir }).catch((e) => e);
+        expect(error).to.be.instanceOf(LocalDataError);
+        expect(error.message).to.match(new RegExp(`is in use by another local runtime \\(pid ${process.pid}, ${holder.urls.http}\\)\\. Stop it, or start this one with --memory\\.$`));
     });
 });
