@@ -496,12 +496,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({
-            queueUrl: this.queueUrl,
-            queueArn: this.queueArn,
-            queueName: this.queueName,
-            dlqUrl: this.dlqUrl,
-            dlqArn: this.dlqArn,
-            dlqName: this.dlqName,
+            ...this.describe(),
             functionName: this.consumer.name,
             functionArn: this.consumer.arn,
             alarmArns: this.alarms.map((a) => a.arn),
