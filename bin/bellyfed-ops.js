@@ -34,5 +34,8 @@ function run(cli) {
         if (++interrupted > 1) process.exit(130);
         controller.abort();
     });
-    cli.runOps(process.argv.slice(2), { signal: controller.signal }).then((code) => process.exit(code));
+    // Exit only once stdout/stderr are flushed: a piped --json document must arrive whole.
+    cli.runOps(process.argv.slice(2), { signal: controller.signal }).then((code) =>
+        process.stdout.write("", () => process.stderr.write("", () => process.exit(code))),
+    );
 }

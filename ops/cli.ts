@@ -6,6 +6,7 @@
  * the prompt, the local runtime's HTTP client) comes from `io`, so tests need no child processes.
  */
 import { parseArgs } from "util";
+import { exitWhenFlushed } from "../plan/exitWhenFlushed";
 import { availableStacks, UnknownStackError } from "../plan/stackFiles";
 import { describeError } from "./aws";
 import { dlqInspect, dlqRedrive, MAX_MOVE_RATE } from "./commands/dlq";
@@ -415,5 +416,5 @@ if (require.main === module) {
         if (++interrupted > 1) process.exit(130);
         controller.abort();
     });
-    runOps(process.argv.slice(2), { signal: controller.signal }).then((code) => process.exit(code));
+    runOps(process.argv.slice(2), { signal: controller.signal }).then(exitWhenFlushed);
 }

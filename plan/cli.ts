@@ -1,6 +1,7 @@
 import { parseArgs } from "util";
 import { planStack } from "./plan";
 import { renderPlan } from "./render";
+import { exitWhenFlushed } from "./exitWhenFlushed";
 import { availableStacks } from "./stackFiles";
 
 const USAGE = `Usage: npm run plan -- --stack NAME [--json]
@@ -40,4 +41,4 @@ async function main(argv: string[]): Promise<number> {
     }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code));
+main(process.argv.slice(2)).then(exitWhenFlushed);

@@ -55,3 +55,15 @@ describe("offline plan (npm run plan)", function () {
         expect(error.stderr).to.include('No config for stack "nope"').and.include("dev, local, prod");
     });
 });
+
+describe("offline plan output through a slow pipe", function () {
+    this.timeout(60000);
+
+    it("delivers the whole JSON document to a reader that starts late (no truncation at the pipe buffer)", async () => {
+        // The reader sleeps first: only the pipe buffer (64 KiB) is free while the plan writes ~160 KiB.
+        const script = `"${process.execPath}" -r ts-node/register/transpile-only plan/cli.ts --stack prod --json | (sleep 2; cat)`;
+        const { stdout } = await run("sh", ["-c", script], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+        expect(stdout.length).to.be.greaterThan(65536);
+        expect(JSON.parse(stdout).stack).to.equal("prod");
+    });
+});
