@@ -44,7 +44,13 @@ export interface RunOptions<T> {
     /** Stack config, keyed `<namespace>:<key>`; structured values are JSON-encoded strings. */
     config?: Record<string, string>;
     secretKeys?: string[];
+    /** Account and region of mock ARNs. The region follows `aws:region` in `config` when set. */
     account?: MockAccount;
+    /**
+     * Set `aws:region` to the mock account's region when `config` has none. Default true (ad-hoc
+     * programs); false for real stacks, whose config must name its region.
+     */
+    defaultRegion?: boolean;
     program: () => T | Promise<T>;
 }
 
@@ -123,7 +129,8 @@ export function runUnderMocks<T>(options: RunOptions<T>): Promise<ProgramRun<T>>
 }
 
 async function runOnce<T>(options: RunOptions<T>): Promise<ProgramRun<T>> {
-    const account = options.account ?? DEFAULT_MOCK_ACCOUNT;
+    const base = options.account ?? DEFAULT_MOCK_ACCOUNT;
+    const account = { ...base, region: options.config?.["aws:region"] ?? base.region };
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
@@ -135,10 +142,8 @@ async function runOnce<T>(options: RunOptions<T>): Promise<ProgramRun<T>> {
         await pulumi.runtime.setMocks(mocks, options.project, options.stack, false);
         const monitor = new RecordingMonitor(mocks);
         settings.setMockOptions(monitor, options.project, options.stack, false);
-        pulumi.runtime.setAllConfig(
-            { "aws:region": account.region, ...(options.config ?? {}) },
-            options.secretKeys,
-        );
+        const regionDefault: Record<string, string> = options.defaultRegion === false ? {} : { "aws:region": account.region };
+        pulumi.runtime.setAllConfig({ ...regionDefault, ...(options.config ?? {}) }, options.secretKeys);
 
         const result = await options.program();
         const outputs = await resolveDeep(result);

@@ -15,6 +15,7 @@ export function runStack(stack: string, overrides: Record<string, string> = {}):
         stack,
         config: { ...file.config, ...overrides },
         secretKeys: file.secretKeys,
+        defaultRegion: false,
         program: () => {
             delete require.cache[entry];
             // eslint-disable-next-line @typescript-eslint/no-require-imports

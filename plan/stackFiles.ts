@@ -38,6 +38,11 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     if (!fs.existsSync(file)) throw new UnknownStackError(stack, availableStacks(root));
     const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
     const stackDoc = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const isMapping = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+    if (!isMapping(stackDoc)) throw new Error(`Pulumi.${stack}.yaml: must be a YAML mapping with a "config:" key`);
+    if (stackDoc.config !== undefined && stackDoc.config !== null && !isMapping(stackDoc.config)) {
+        throw new Error(`Pulumi.${stack}.yaml: config: must be a mapping of "<namespace>:<key>: value", got ${JSON.stringify(stackDoc.config)}`);
+    }
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries<any>(stackDoc.config ?? {})) {

@@ -165,12 +165,44 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
 export function loadStackConfig(): StackConfig {
     const prefix = `${PROJECT}:`;
     const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(pulumi.runtime.allConfig())) {
+    const all = pulumi.runtime.allConfig();
+    const problems = checkProviderConfig(all);
+    for (const [key, value] of Object.entries(all)) {
         if (!key.startsWith(prefix)) continue;
         // Pulumi stores structured values as JSON strings and scalars as plain strings.
         raw[key.slice(prefix.length).replace(/^config:/, "")] = decodeConfigValue(value);
     }
-    return parseStackConfig(pulumi.getStack(), raw);
+    try {
+        const config = parseStackConfig(pulumi.getStack(), raw);
+        if (problems.length > 0) throw new StackConfigError(pulumi.getStack(), problems);
+        return config;
+    } catch (error) {
+        if (error instanceof StackConfigError && problems.length > 0 && error.problems !== problems) {
+            throw new StackConfigError(pulumi.getStack(), [...problems, ...error.problems]);
+        }
+        throw error;
+    }
+}
+
+/** Config namespaces this program reads; a key in any other namespace is most likely a typo. */
+export const KNOWN_CONFIG_NAMESPACES = [PROJECT, "aws", "pulumi"];
+
+/** AWS region names: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5, ... */
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
+
+/** The keys outside `bellyfed:` that the program relies on: a region, and no misspelt namespace. */
+function checkProviderConfig(all: Record<string, string>): string[] {
+    const problems: string[] = [];
+    const region = all["aws:region"];
+    if (region === undefined) problems.push("aws:region: is required (the region every resource is deployed to), e.g. us-east-1");
+    else if (!AWS_REGION.test(region)) problems.push(`aws:region: "${region}" is not an AWS region name (e.g. us-east-1)`);
+    for (const key of Object.keys(all)) {
+        const namespace = key.split(":")[0];
+        if (!KNOWN_CONFIG_NAMESPACES.includes(namespace)) {
+            problems.push(`${key}: unknown config namespace "${namespace}" (this program reads ${KNOWN_CONFIG_NAMESPACES.map((n) => `${n}:`).join(", ")})`);
+        }
+    }
+    return problems;
 }
 
 function decodeConfigValue(value: string): unknown {

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { parseStackConfig, StackConfigError } from "../../stacks/config";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { runUnderMocks } from "../../plan/engine";
+import { readStackFile } from "../../plan/stackFiles";
+import { loadStackConfig, parseStackConfig, StackConfigError } from "../../stacks/config";
 import { runStack } from "../../plan/runStack";
 
 function problemsOf(raw: Record<string, unknown>): string {
@@ -51,5 +56,49 @@ describe("stack config", () => {
             registered = 0;
         }
         expect(registered).to.equal(0);
+    });
+});
+
+describe("stack config outside the bellyfed namespace", () => {
+    const failure = (overrides: Record<string, string>) =>
+        runStack("dev", overrides).then(
+            () => "",
+            (error: Error) => error.message,
+        );
+
+    it("rejects a misspelt namespace instead of ignoring the key", async () => {
+        expect(await failure({ "belyfed:environment": "prod" })).to.include('belyfed:environment: unknown config namespace "belyfed"');
+    });
+
+    it("rejects a region that is not an AWS region name", async () => {
+        expect(await failure({ "aws:region": "mars-1" })).to.include('aws:region: "mars-1" is not an AWS region name');
+    });
+
+    it("accepts the provider's own settings (aws:*) and Pulumi's (pulumi:*)", async () => {
+        expect(await failure({ "aws:skipMetadataApiCheck": "true", "pulumi:tags": "{}" })).to.equal("");
+    });
+
+    it("requires aws:region", async () => {
+        const error = await runUnderMocks({ project: "bellyfed", stack: "t", config: {}, defaultRegion: false, program: () => loadStackConfig() }).then(
+            () => undefined,
+            (e: Error) => e,
+        );
+        expect(error?.message).to.include("aws:region: is required");
+    });
+
+    it("rejects a stack file whose config is not a mapping", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-stackfile-"));
+        fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: bellyfed\n");
+        fs.writeFileSync(path.join(root, "Pulumi.odd.yaml"), "config: 5\n");
+        try {
+            expect(() => readStackFile("odd", root)).to.throw('Pulumi.odd.yaml: config: must be a mapping of "<namespace>:<key>: value", got 5');
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("puts mock ARNs in the stack's region", async () => {
+        const run = await runStack("dev", { "aws:region": "eu-west-1" });
+        expect(run.outputs.eventBusArn).to.match(/^arn:aws:events:eu-west-1:/);
     });
 });
