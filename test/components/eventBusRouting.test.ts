@@ -1,12 +1,8 @@
 import { expect } from "chai";
 import { EventBus, EventRouteArgs, ProcessedQueue } from "../../components";
 import { catalogEventPattern } from "../../handlers/events/catalog";
-import { Graph, json, programGraph } from "../support/graph";
+import { Graph, json, programGraph, QUEUE, QUEUE_POLICY as POLICY, RULE, TARGET } from "../support/graph";
 
-const RULE = "aws:cloudwatch/eventRule:EventRule";
-const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
-const QUEUE = "aws:sqs/queue:Queue";
-const POLICY = "aws:sqs/queuePolicy:QueuePolicy";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
 const consumer = { callbackFactory: () => async () => ({ batchItemFailures: [] }), timeoutSeconds: 30 };
 

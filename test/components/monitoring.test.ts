@@ -1,10 +1,9 @@
 import { expect } from "chai";
 import { PlatformDashboard, QueryApi, ServerlessFunction, Table } from "../../components";
 import { CapturedResource } from "../../plan/engine";
-import { Graph, json, programGraph } from "../support/graph";
+import { ALARM, Graph, json, programGraph } from "../support/graph";
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 const factory = () => async () => ({ statusCode: 200, body: "{}" });
 
 describe("component alarms and dashboard", () => {

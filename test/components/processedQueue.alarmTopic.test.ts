@@ -1,9 +1,7 @@
 import { expect } from "chai";
 import { AlarmTopic } from "../../components";
-import { Graph, json, programGraph } from "../support/graph";
+import { Graph, json, KMS_KEY as KEY, programGraph, TOPIC } from "../support/graph";
 
-const TOPIC = "aws:sns/topic:Topic";
-const KEY = "aws:kms/key:Key";
 
 describe("AlarmTopic (where processed queues send their alarms)", () => {
     let graph: Graph;

@@ -1,13 +1,8 @@
 import { expect } from "chai";
 import { ProcessedQueue, ProcessedQueueArgs } from "../../components";
 import { CapturedResource } from "../../plan/engine";
-import { Graph, json, programGraph } from "../support/graph";
+import { ALARM, ESM, Graph, json, KMS_KEY as KEY, programGraph, QUEUE, QUEUE_POLICY as POLICY } from "../support/graph";
 
-const QUEUE = "aws:sqs/queue:Queue";
-const POLICY = "aws:sqs/queuePolicy:QueuePolicy";
-const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const KEY = "aws:kms/key:Key";
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
 const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 const consumer = (timeoutSeconds?: number): ProcessedQueueArgs["consumer"] => ({

@@ -1,14 +1,7 @@
 import { expect } from "chai";
 import { catalogEventPattern } from "../../handlers/events/catalog";
-import { Graph, json, stackGraph } from "../support/graph";
+import { ALARM, ESM, FUNCTION as FN, Graph, json, QUEUE, ROLE_POLICY, RULE, stackGraph, TABLE } from "../support/graph";
 
-const QUEUE = "aws:sqs/queue:Queue";
-const RULE = "aws:cloudwatch/eventRule:EventRule";
-const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
-const FN = "aws:lambda/function:Function";
-const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
-const TABLE = "aws:dynamodb/table:Table";
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
 
 describe("event processing flow in the stacks", () => {
     let dev: Graph;

@@ -1,9 +1,7 @@
 import { expect } from "chai";
 import { CapturedResource } from "../../plan/engine";
-import { Graph, json, stackGraph } from "../support/graph";
+import { ALARM, FUNCTION, Graph, json, stackGraph } from "../support/graph";
 
-const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
-const FUNCTION = "aws:lambda/function:Function";
 
 /** Every metric (namespace, name, dimensions) an alarm watches, single-metric or metric math. */
 function watched(alarm: CapturedResource): { namespace: string; metricName: string; dimensions: Record<string, string> }[] {

@@ -1,9 +1,6 @@
 import { expect } from "chai";
-import { Graph, stackGraph } from "../support/graph";
+import { Graph, LOG_GROUP, stackGraph, STAGE, TABLE } from "../support/graph";
 
-const TABLE = "aws:dynamodb/table:Table";
-const STAGE = "aws:apigatewayv2/stage:Stage";
-const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 
 describe("per-stack settings", () => {
     let dev: Graph;

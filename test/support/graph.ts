@@ -48,6 +48,21 @@ export class Graph {
     }
 }
 
+/** Resource type tokens the tests query by. */
+export const ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm";
+export const QUEUE = "aws:sqs/queue:Queue";
+export const TABLE = "aws:dynamodb/table:Table";
+export const RULE = "aws:cloudwatch/eventRule:EventRule";
+export const QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy";
+export const KMS_KEY = "aws:kms/key:Key";
+export const ESM = "aws:lambda/eventSourceMapping:EventSourceMapping";
+export const TOPIC = "aws:sns/topic:Topic";
+export const TARGET = "aws:cloudwatch/eventTarget:EventTarget";
+export const STAGE = "aws:apigatewayv2/stage:Stage";
+export const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+export const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
+export const FUNCTION = "aws:lambda/function:Function";
+
 const stacks = new Map<string, Promise<Graph>>();
 
 /** The graph of a real stack (Pulumi.<stack>.yaml), run once per test process. */
