@@ -5,12 +5,13 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
+import { availableStacks, PROJECT_ROOT, StackFileError, UnknownStackError } from "../plan/stackFiles";
+import { StackConfigError } from "../stacks/config";
 import { LocalDataError } from "./dynamo";
 import { formatFlow } from "./flow";
 import { LocalModelError } from "./model";
 import { DEFAULT_PORT, LocalRuntime, PortInUseError, startLocalRuntime } from "./runtime";
-import { formatMs, parseTimeScale, TimeScaleError } from "./timing";
+import { formatMs, parseTimeScale, POISON_BUDGET_MS, TimeScaleError } from "./timing";
 
 export const USAGE = `Usage: npm start -- [--stack NAME] [--port N] [--memory] [--quiet] [--fail-rate R] [--time-scale S] [--logs]
 
@@ -20,11 +21,12 @@ functions in worker threads, queues, event source mappings, the event bus, the H
 
   --stack NAME      stack config Pulumi.<NAME>.yaml (default dev; stacks: ${availableStacks().join(", ")})
   --port N          HTTP port of the API, EventBridge endpoint and /_local (default ${DEFAULT_PORT}; 0 = a free port)
-  --memory          keep data in memory (default: on disk under .local-data/<stack>, seeded on first start)
+  --memory          tables and queues in memory only: none of their data is kept after a stop (default:
+                    on disk under .local-data/<stack>, seeded on first start; function logs are files either way)
   --quiet           do not print a line per event
   --fail-rate R     make consumer invocations fail with probability R (0..1), half after their side effects
   --time-scale S    multiply every AWS duration by S (0 < S <= 1; default from the graph: a poison
-                    message reaches its DLQ within 10 s)
+                    message reaches its DLQ within ${formatMs(POISON_BUDGET_MS)})
   --logs            print the functions' own log lines (default: .local-data/<stack>/logs/<function>.log)
   -h, --help        this help
 
@@ -108,7 +110,7 @@ export function banner(runtime: LocalRuntime, options: Pick<CliOptions, "failRat
     const { model, urls } = runtime;
     const lines: string[] = [];
     const rel = (p: string) => path.relative(PROJECT_ROOT, p) || ".";
-    lines.push(`Bellyfed local runtime: stack ${runtime.stack}, ${runtime.memory ? "data in memory" : `data on disk in ${rel(runtime.dataDir!)}`}`);
+    lines.push(`Bellyfed local runtime: stack ${runtime.stack}, ${runtime.memory ? "tables and queues in memory (nothing kept)" : `data on disk in ${rel(runtime.dataDir!)}`}`);
     lines.push("");
     lines.push(`  HTTP API      ${urls.http}`);
     lines.push(`  DynamoDB      ${urls.dynamodb}`);
@@ -135,7 +137,11 @@ export function banner(runtime: LocalRuntime, options: Pick<CliOptions, "failRat
             lines.push(`  ${r.name} on ${r.busName}${r.enabled ? "" : " (disabled)"}: ${r.patternText ?? r.scheduleExpression ?? ""} -> ${r.targets.map((t) => t.resource ?? t.arn).join(", ") || "no targets"}`);
         }
     }
-    for (const [table, ids] of Object.entries(runtime.seeded)) lines.push(`Seeded ${table}: ${ids.join(", ")}`);
+    for (const [table, ids] of Object.entries(runtime.seeded)) {
+        if (ids.length === 0) continue;
+        const how = runtime.seededNow.includes(table) ? "seeded now" : "table kept from an earlier start: not re-seeded";
+        lines.push(`Sample ${table} (${how}): ${ids.join(", ")}`);
+    }
     for (const warning of runtime.warnings) lines.push(`Warning: ${warning}`);
     const sample = Object.values(runtime.seeded)[0]?.[0];
     // The simplest GET route that ends in one {parameter}: e.g. GET /restaurant/{id}.
@@ -154,8 +160,20 @@ export function banner(runtime: LocalRuntime, options: Pick<CliOptions, "failRat
     return `${lines.join("\n")}\n`;
 }
 
+/**
+ * Errors whose message says all there is to say (a bad stack config or file, an unknown stack, a
+ * graph the runtime cannot follow, a port or data folder in use): printed without a stack trace.
+ * Matched by class, or by name for a class from another copy of its module (the program under the
+ * mock engine is re-evaluated on every run).
+ */
+const EXPECTED_START_ERRORS = [UnknownStackError, StackFileError, StackConfigError, LocalModelError, PortInUseError, LocalDataError];
+
+export function isExpectedStartError(error: unknown): error is Error {
+    return error instanceof Error && EXPECTED_START_ERRORS.some((type) => error instanceof type || error.name === type.name);
+}
+
 /** Runs the CLI until `stopSignal` resolves (SIGINT/SIGTERM in the real process). Returns the exit code. */
-export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => void) => void): Promise<number> {
+export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => void) => void, start: typeof startLocalRuntime = startLocalRuntime): Promise<number> {
     let options: CliOptions | "help";
     try {
         options = parseCliArgs(argv);
@@ -170,7 +188,7 @@ export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => v
     const opts = options;
     let runtime: LocalRuntime;
     try {
-        runtime = await startLocalRuntime({
+        runtime = await start({
             stack: opts.stack,
             port: opts.port,
             memory: opts.memory,
@@ -180,7 +198,7 @@ export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => v
             onFlow: opts.quiet ? undefined : (event) => io.out(`${formatFlow(event)}\n`),
         });
     } catch (error) {
-        if (error instanceof UnknownStackError || error instanceof PortInUseError || error instanceof LocalDataError || error instanceof LocalModelError) {
+        if (isExpectedStartError(error)) {
             io.err(`${error.message}\n`);
         } else {
             io.err(`Could not start the local runtime: ${(error as Error).stack ?? error}\n`);

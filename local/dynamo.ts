@@ -214,12 +214,14 @@ export function readSeedFile(file: string): SeedFile {
 }
 
 /**
- * Writes the seed items of every table created now. Returns the seeded key values per table
- * (logical name -> ids). A seed table the stack does not declare, or an item without the table's
- * key, is an error naming it.
+ * Writes the seed items of every table created now (a table kept on disk from an earlier start is
+ * left as it is). Returns the seed file's key values per table (logical name -> ids) and the logical
+ * names of the tables written now. A seed table the stack does not declare, or an item without the
+ * table's key, is an error naming it.
  */
-export async function seedTables(dynamo: LocalDynamo, tables: TableSpec[], seed: SeedFile, file: string): Promise<Record<string, string[]>> {
+export async function seedTables(dynamo: LocalDynamo, tables: TableSpec[], seed: SeedFile, file: string): Promise<{ ids: Record<string, string[]>; written: string[] }> {
     const seeded: Record<string, string[]> = {};
+    const written: string[] = [];
     for (const [logicalName, items] of Object.entries(seed.tables)) {
         const table = tables.find((t) => t.logicalName === logicalName);
         if (!table) {
@@ -234,8 +236,9 @@ export async function seedTables(dynamo: LocalDynamo, tables: TableSpec[], seed:
             for (let i = 0; i < items.length; i += 25) {
                 await dynamo.documents.send(new BatchWriteCommand({ RequestItems: { [table.name]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
             }
+            written.push(logicalName);
         }
         seeded[logicalName] = items.map((item) => String(item[table.hashKey]));
     }
-    return seeded;
+    return { ids: seeded, written };
 }

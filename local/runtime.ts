@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as path from "path";
+import { Duplex } from "stream";
 import { ProgramRun } from "../plan/engine";
 import { runStack } from "../plan/runStack";
 import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
@@ -104,18 +105,28 @@ export interface LocalRuntime {
     readonly routes: { routeKey: string; functionName: string }[];
     /** Queues as the state lists them: DLQs appear under the queue they serve. */
     readonly queues: { name: string; consumers: string[]; visibilityTimeoutMs: number; dlq?: string; maxReceiveCount?: number; targetDlqs: string[] }[];
-    /** Seeded key values per table (logical name). */
+    /** The seed file's key values per table (logical name): the sample ids, whether written now or kept from an earlier start. */
     readonly seeded: Record<string, string[]>;
+    /** Logical names of the tables whose seed items were written at this start (tables created now). */
+    readonly seededNow: string[];
     readonly warnings: string[];
     readonly startupMs: number;
     state(): Promise<LocalState>;
     /** Sends a message to a queue (by physical or logical name), as a producer would. */
     sendMessage(queue: string, body: string): string;
-    dlqMessages(queue: string): { queue: string; dlq: string; messages: DlqMessage[] };
-    redrive(queue: string, messageIds?: string[]): { moved: number; notFound: string[] };
+    /**
+     * The messages of a queue's DLQ, nothing consumed. `target` reads the DLQ of the rule target
+     * delivering to the queue instead (EventBridge's DLQ): `true` for the queue's only one, or its name.
+     */
+    dlqMessages(queue: string, target?: TargetDlqChoice): { queue: string; dlq: string; messages: DlqMessage[] };
+    /** Moves DLQ messages (all, or `messageIds`) back to the queue as new messages; `target` as for dlqMessages. */
+    redrive(queue: string, messageIds?: string[], target?: TargetDlqChoice): { moved: number; notFound: string[] };
     setFailRate(rate: number): void;
     stop(): Promise<void>;
 }
+
+/** Which EventBridge target DLQ of a queue: `true` = its only one, or a target DLQ's physical or logical name. */
+export type TargetDlqChoice = true | string;
 
 export class PortInUseError extends Error {
     constructor(host: string, port: number) {
@@ -184,6 +195,44 @@ function send(res: http.ServerResponse, response: OutgoingResponse): void {
     res.end(response.body);
 }
 
+/**
+ * The answer to a request Node's HTTP parser rejects before any handler sees it: a request line plus
+ * headers over the server's limit (431, as API Gateway refuses oversized request lines and headers),
+ * a request that took too long to arrive (408), anything malformed (400). JSON, like every other error.
+ */
+export function clientErrorResponse(code: string | undefined, maxHeaderSize = http.maxHeaderSize): OutgoingResponse {
+    switch (code) {
+        case "HPE_HEADER_OVERFLOW":
+            return jsonError(431, `Request Header Fields Too Large: the request line and headers exceed ${maxHeaderSize} bytes`);
+        case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+            return jsonError(413, "Request Entity Too Large: chunk extensions too large");
+        case "ERR_HTTP_REQUEST_TIMEOUT":
+            return jsonError(408, "Request Timeout");
+        default:
+            return jsonError(400, "Bad Request: malformed HTTP request");
+    }
+}
+
+/**
+ * `clientError` of the server (replaces Node's bare-status answer): writes the JSON answer unless a
+ * response is already under way on the connection, then closes the connection.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent) {
+        socket.destroy();
+        return;
+    }
+    const response = clientErrorResponse(error.code);
+    const head = [
+        `HTTP/1.1 ${response.status} ${http.STATUS_CODES[response.status] ?? ""}`,
+        ...response.headers.map(([name, value]) => `${name}: ${value}`),
+        `content-length: ${response.body.length}`,
+        "connection: close",
+    ];
+    socket.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`), response.body]), () => socket.destroy());
+}
+
 function json(status: number, body: unknown, extra: [string, string][] = []): OutgoingResponse {
     return { status, headers: [["content-type", "application/json"], ...extra], body: Buffer.from(JSON.stringify(body)) };
 }
@@ -202,6 +251,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     let handler: (req: http.IncomingMessage, res: http.ServerResponse) => void = (_req, res) => send(res, jsonError(503, "The local runtime is starting"));
     const server = http.createServer((req, res) => handler(req, res));
     server.keepAliveTimeout = 5000;
+    server.on("clientError", answerClientError);
     const port = await listen(server, host, options.port ?? DEFAULT_PORT);
     const base = `http://${host}:${port}`;
 
@@ -233,9 +283,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         const dynamo: LocalDynamo = await startLocalDynamo(model.tables, { dataDir: dataDir && path.join(dataDir, "dynamodb"), host });
         cleanups.push(() => dynamo.close());
         let seeded: Record<string, string[]> = {};
+        let seededNow: string[] = [];
         if (options.seedFile !== false) {
             const file = options.seedFile ?? DEFAULT_SEED_FILE;
-            seeded = await seedTables(dynamo, model.tables, readSeedFile(file), file);
+            ({ ids: seeded, written: seededNow } = await seedTables(dynamo, model.tables, readSeedFile(file), file));
         }
         const urls = { http: base, dynamodb: dynamo.endpoint, eventbridge: `${base}${EVENTBRIDGE_PATH}`, state: `${base}/_local/state` };
 
@@ -373,6 +424,20 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             if (!spec.redrive || !queue.deadLetter) throw new LocalRequestError(400, `Queue ${spec.name} has no dead-letter queue (no redrivePolicy)`);
             return { spec, queue, dlq: queue.deadLetter.queue };
         };
+        const targetDlqOf = (name: string, choice: TargetDlqChoice) => {
+            const { spec, queue } = findQueue(name);
+            const names = targetDlqsOf(spec.name);
+            if (names.length === 0) throw new LocalRequestError(400, `Queue ${spec.name} has no EventBridge target DLQ (no rule target delivering to it has a dead-letter queue)`);
+            let chosen: string | undefined;
+            if (choice === true) {
+                if (names.length > 1) throw new LocalRequestError(400, `Queue ${spec.name} has ${names.length} target DLQs (one per rule target): name one with ?target=<name>: ${names.join(", ")}`);
+                chosen = names[0];
+            } else {
+                chosen = names.find((n) => n === choice || model.queues.find((q) => q.name === n)?.logicalName === choice);
+                if (!chosen) throw new LocalRequestError(404, `"${choice}" is not a target DLQ of queue ${spec.name}. Its target DLQs: ${names.join(", ")}`);
+            }
+            return { spec, queue, dlq: queues.get(chosen)! };
+        };
         const dlqNames = new Set(model.queues.flatMap((q) => (q.redrive ? [q.redrive.deadLetterQueue] : [])));
         const targetDlqsOf = (queue: string) => [
             ...new Set(model.rules.flatMap((r) => r.targets.filter((t) => t.kind === "queue" && t.resource === queue && t.deadLetterQueue).map((t) => t.deadLetterQueue!))),
@@ -402,6 +467,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                 targetDlqs: targetDlqsOf(q.name),
             })),
             seeded,
+            seededNow,
             warnings: model.warnings,
             startupMs: 0,
             async state() {
@@ -439,16 +505,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                 const { spec, queue } = findQueue(name);
                 return queue.send(body, { messageGroupId: spec.fifo ? "local" : undefined, deduplicationId: spec.fifo ? randomUUID() : undefined }).messageId;
             },
-            dlqMessages(name) {
-                const { spec, dlq } = dlqOf(name);
+            dlqMessages(name, target) {
+                const { spec, dlq } = target === undefined ? dlqOf(name) : targetDlqOf(name, target);
                 return {
                     queue: spec.name,
                     dlq: dlq.name,
                     messages: dlq.peek().map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount, sentTimestamp: m.sentTimestamp })),
                 };
             },
-            redrive(name, messageIds) {
-                const { spec, queue, dlq } = dlqOf(name);
+            redrive(name, messageIds, target) {
+                const { spec, queue, dlq } = target === undefined ? dlqOf(name) : targetDlqOf(name, target);
                 const moved = dlq.moveTo(queue, messageIds);
                 const movedIds = new Set(moved.map((m) => m.from));
                 if (moved.length > 0) emit({ kind: "redriven", queue: spec.name, dlq: dlq.name, moved: moved.length });
@@ -506,7 +572,7 @@ async function handleRequest(ctx: RequestContext, req: http.IncomingMessage): Pr
     }
     if (pathname === "/_local" || pathname.startsWith("/_local/")) {
         try {
-            return await localRequest(ctx, req.method ?? "GET", pathname, body);
+            return await localRequest(ctx, req.method ?? "GET", pathname, new URLSearchParams(url.slice(pathname.length + 1)), body);
         } catch (error) {
             if (error instanceof LocalRequestError) return json(error.status, { message: error.message });
             throw error;
@@ -551,7 +617,15 @@ function eventBridgeRequest(ctx: RequestContext, method: string, target: string 
     }
 }
 
-async function localRequest(ctx: RequestContext, method: string, pathname: string, body: Buffer): Promise<OutgoingResponse> {
+/** `?target=1` (the queue's only target DLQ) or `?target=<target DLQ name>`; absent: the queue's SQS DLQ. */
+function targetQuery(query: URLSearchParams): TargetDlqChoice | undefined {
+    const value = query.get("target");
+    if (value === null) return undefined;
+    if (value === "" || value === "0" || value === "false") throw new LocalRequestError(400, `target must be 1 (the queue's only target DLQ) or a target DLQ's name, got "${value}"`);
+    return value === "1" || value === "true" ? true : value;
+}
+
+async function localRequest(ctx: RequestContext, method: string, pathname: string, query: URLSearchParams, body: Buffer): Promise<OutgoingResponse> {
     const { runtime } = ctx;
     const parseBody = (): any => {
         const text = body.toString("utf8").trim();
@@ -575,7 +649,7 @@ async function localRequest(ctx: RequestContext, method: string, pathname: strin
         switch (queueRoute[2]) {
             case "dlq":
                 allow("GET");
-                return json(200, runtime.dlqMessages(name));
+                return json(200, runtime.dlqMessages(name, targetQuery(query)));
             case "redrive": {
                 allow("POST");
                 const request = parseBody();
@@ -583,7 +657,7 @@ async function localRequest(ctx: RequestContext, method: string, pathname: strin
                 if (ids !== undefined && (!Array.isArray(ids) || ids.some((id: unknown) => typeof id !== "string"))) {
                     throw new LocalRequestError(400, `messageIds must be a list of message id strings, got ${JSON.stringify(ids)}`);
                 }
-                return json(200, runtime.redrive(name, ids));
+                return json(200, runtime.redrive(name, ids, targetQuery(query)));
             }
             case "messages": {
                 allow("POST");
@@ -602,7 +676,7 @@ async function localRequest(ctx: RequestContext, method: string, pathname: strin
         }
         return json(200, { failRate: (await runtime.state()).failRate });
     }
-    throw new LocalRequestError(404, `Unknown local endpoint ${method} ${pathname}. Endpoints: GET /_local/state, GET /_local/queues/{name}/dlq, POST /_local/queues/{name}/redrive, POST /_local/queues/{name}/messages, GET|POST /_local/faults`);
+    throw new LocalRequestError(404, `Unknown local endpoint ${method} ${pathname}. Endpoints: GET /_local/state, GET /_local/queues/{name}/dlq[?target=1], POST /_local/queues/{name}/redrive[?target=1], POST /_local/queues/{name}/messages, GET|POST /_local/faults`);
 }
 
 async function apiRequest(ctx: RequestContext, request: IncomingRequest): Promise<OutgoingResponse> {

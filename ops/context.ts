@@ -94,7 +94,7 @@ export class Ctx {
 
     local(): LocalRuntime {
         if (!this.opts.local) throw new OpsError("internal: local() without --local");
-        this.runtime ??= new LocalRuntime(this.opts.local, this.io.fetch ?? fetch);
+        this.runtime ??= new LocalRuntime(this.opts.local, this.io.fetch ?? fetch, this.opts.stack);
         return this.runtime;
     }
 

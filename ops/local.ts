@@ -35,6 +35,10 @@ export interface LocalDlq {
     messages: LocalDlqMessage[];
 }
 
+function targetQuery(targetDlq?: string): string {
+    return targetDlq === undefined ? "" : `?target=${encodeURIComponent(targetDlq)}`;
+}
+
 /** The local runtime's `/_local/*` operations API, over HTTP. */
 export class LocalRuntime {
     readonly baseUrl: string;
@@ -42,6 +46,8 @@ export class LocalRuntime {
     constructor(
         url: string,
         private readonly fetchImpl: typeof fetch,
+        /** The stack `--stack` named, if any: a runtime running another stack is an error, not a note. */
+        private readonly expectedStack?: string,
     ) {
         let parsed: URL;
         try {
@@ -53,16 +59,26 @@ export class LocalRuntime {
         this.baseUrl = parsed.toString().replace(/\/+$/, "");
     }
 
-    state(): Promise<LocalState> {
-        return this.request<LocalState>("GET", "/_local/state");
+    /** `GET /_local/state`; exit 2 when `--stack` names another stack than the one the runtime runs. */
+    async state(): Promise<LocalState> {
+        const state = await this.request<LocalState>("GET", "/_local/state");
+        if (this.expectedStack !== undefined && state.stack !== this.expectedStack) {
+            throw new OpsError(
+                `--stack ${this.expectedStack}, but the local runtime at ${this.baseUrl} runs stack "${state.stack}": ` +
+                    `drop --stack (it is optional with --local), or start the runtime of stack "${this.expectedStack}" (npm start -- --stack ${this.expectedStack})`,
+                EXIT_USAGE,
+            );
+        }
+        return state;
     }
 
-    dlq(queue: string): Promise<LocalDlq> {
-        return this.request<LocalDlq>("GET", `/_local/queues/${encodeURIComponent(queue)}/dlq`);
+    /** The queue's DLQ, or with `targetDlq` (a target DLQ's name) the DLQ of the rule target delivering to it. */
+    dlq(queue: string, targetDlq?: string): Promise<LocalDlq> {
+        return this.request<LocalDlq>("GET", `/_local/queues/${encodeURIComponent(queue)}/dlq${targetQuery(targetDlq)}`);
     }
 
-    redrive(queue: string, messageIds?: string[]): Promise<{ moved: number; notFound?: string[] }> {
-        return this.request<{ moved: number; notFound?: string[] }>("POST", `/_local/queues/${encodeURIComponent(queue)}/redrive`, messageIds ? { messageIds } : {});
+    redrive(queue: string, messageIds?: string[], targetDlq?: string): Promise<{ moved: number; notFound?: string[] }> {
+        return this.request<{ moved: number; notFound?: string[] }>("POST", `/_local/queues/${encodeURIComponent(queue)}/redrive${targetQuery(targetDlq)}`, messageIds ? { messageIds } : {});
     }
 
     private async request<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -21,6 +21,14 @@ export class UnknownStackError extends Error {
     }
 }
 
+/** A Pulumi.<stack>.yaml that cannot be read as a stack config (not YAML, not a mapping); the message names the file. */
+export class StackFileError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "StackFileError";
+    }
+}
+
 export interface StackFile {
     project: string;
     /** Config as the Pulumi engine hands it to the program: `ns:key` -> string (objects JSON-encoded). */
@@ -36,12 +44,19 @@ export const SECRET_PLACEHOLDER = "[secret]";
 export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     const file = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(file)) throw new UnknownStackError(stack, availableStacks(root));
-    const project = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) ?? {};
-    const stackDoc = parse(fs.readFileSync(file, "utf8")) ?? {};
+    const parseFile = (name: string): any => {
+        try {
+            return parse(fs.readFileSync(path.join(root, name), "utf8")) ?? {};
+        } catch (error) {
+            throw new StackFileError(`${name}: ${(error as Error).message}`);
+        }
+    };
+    const project = parseFile("Pulumi.yaml");
+    const stackDoc = parseFile(`Pulumi.${stack}.yaml`);
     const isMapping = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (!isMapping(stackDoc)) throw new Error(`Pulumi.${stack}.yaml: must be a YAML mapping with a "config:" key`);
+    if (!isMapping(stackDoc)) throw new StackFileError(`Pulumi.${stack}.yaml: must be a YAML mapping with a "config:" key`);
     if (stackDoc.config !== undefined && stackDoc.config !== null && !isMapping(stackDoc.config)) {
-        throw new Error(`Pulumi.${stack}.yaml: config: must be a mapping of "<namespace>:<key>: value", got ${JSON.stringify(stackDoc.config)}`);
+        throw new StackFileError(`Pulumi.${stack}.yaml: config: must be a mapping of "<namespace>:<key>: value", got ${JSON.stringify(stackDoc.config)}`);
     }
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];

@@ -124,14 +124,52 @@ async function resolveDlq(ctx: Ctx, command: string, given: string, prefix?: str
     return { processedQueue: queue.name, dlq: queue.dlq, source: queue.source, kind: "dlq" };
 }
 
-function findLocalQueue(state: LocalState, given: string, command: string) {
-    const queue = state.queues.find((q) => q.name === given || q.logicalName === given || q.dlq?.name === given);
+/** The local queue a `dlq` command works on and which of its DLQs: its SQS DLQ, or a target DLQ (by name). */
+interface LocalDlqPick {
+    queue: LocalState["queues"][number];
+    dlq: string;
+    /** Set when the DLQ is the EventBridge target DLQ of a route delivering to the queue. */
+    targetDlq?: string;
+}
+
+/** As resolveDlq does on AWS: a queue (name, logical name, DLQ or target DLQ name) and which of its DLQs. */
+function findLocalDlq(state: LocalState, given: string, command: string, targetDlq = false): LocalDlqPick {
+    const queue = state.queues.find((q) => q.name === given || q.logicalName === given || q.dlq?.name === given || (q.targetDlqs ?? []).some((t) => t.name === given));
     if (!queue) {
         const names = state.queues.map((q) => (q.logicalName && q.logicalName !== q.name ? `${q.logicalName} (${q.name})` : q.name));
         throw new OpsError(`Unknown queue "${given}" for \`${command}\`: the local runtime's queues are ${names.join(", ") || "none"}`, EXIT_USAGE);
     }
+    const targets = queue.targetDlqs ?? [];
+    const named = targets.find((t) => t.name === given);
+    if (named) return { queue, dlq: named.name, targetDlq: named.name };
+    if (targetDlq) {
+        if (targets.length === 1) return { queue, dlq: targets[0].name, targetDlq: targets[0].name };
+        if (targets.length === 0) throw new OpsError(`Local queue "${queue.name}" has no EventBridge target DLQ (no route delivers to it)`);
+        throw new OpsError(`Local queue "${queue.name}" has ${targets.length} target DLQs, one per route: name one instead of the queue: ${targets.map((t) => t.name).join(", ")}`, EXIT_USAGE);
+    }
     if (!queue.dlq) throw new OpsError(`Not a DLQ: local queue "${queue.name}" has no dead-letter queue`);
-    return queue;
+    return { queue, dlq: queue.dlq.name };
+}
+
+/** Reads the picked DLQ from the local runtime, making sure it answered for that DLQ. */
+async function readLocalDlq(ctx: Ctx, pick: LocalDlqPick) {
+    const dlq = await ctx.local().dlq(pick.queue.name, pick.targetDlq);
+    if (pick.targetDlq && dlq.dlq !== pick.targetDlq) {
+        throw new OpsError(
+            `The local runtime at ${ctx.opts.local} answered with ${dlq.dlq}, not the target DLQ ${pick.targetDlq}: it does not support target DLQs ` +
+                "(GET /_local/queues/{name}/dlq?target=...); restart it from this checkout",
+            EXIT_USAGE,
+        );
+    }
+    return dlq;
+}
+
+/** A target DLQ is not an SQS DLQ: only --only-valid redrives it (as on AWS, where move tasks refuse it). */
+function targetDlqMoveTaskError(dlq: string, source: string): OpsError {
+    return new OpsError(
+        `Not a DLQ of an SQS queue: ${dlq} is the DLQ of an EventBridge target (events EventBridge could not deliver to ${source}). ` +
+            "SQS message move tasks only take DLQs of SQS queues; use `--only-valid` to send its valid events to the queue",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -235,11 +273,9 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
     let approximate: number | undefined;
     let releaseFailures: string[] = [];
     if (ctx.opts.local) {
-        if (args.targetDlq) throw new OpsError("--target-dlq works on AWS only: the local runtime delivers to its queues directly", EXIT_USAGE);
-        const state = await ctx.local().state();
-        const queue = findLocalQueue(state, args.queue, "dlq inspect");
-        const dlq = await ctx.local().dlq(queue.name);
-        target = { processedQueue: queue.name, dlq: dlq.dlq ?? queue.dlq!.name, kind: "dlq" };
+        const pick = findLocalDlq(await ctx.local().state(), args.queue, "dlq inspect", args.targetDlq);
+        const dlq = await readLocalDlq(ctx, pick);
+        target = { processedQueue: pick.queue.name, dlq: dlq.dlq ?? pick.dlq, kind: pick.targetDlq ? "target-dlq" : "dlq" };
         messages = dlq.messages.slice(0, args.read.max).map((m) => ({
             messageId: m.messageId,
             body: m.body,
@@ -320,12 +356,7 @@ function parsePolicy(text: string | undefined, attribute: string, queue: string)
  */
 async function checkRedrive(ctx: Ctx, pair: DlqPair, moveTask: boolean): Promise<Checked> {
     if (!pair.source) throw new OpsError(`ProcessedQueue "${pair.processedQueue}" has no source queue tagged bellyfed:queue-role=source: nowhere to move messages to`);
-    if (pair.kind === "target-dlq" && moveTask) {
-        throw new OpsError(
-            `Not a DLQ of an SQS queue: ${pair.dlq.name} is the DLQ of an EventBridge target (events EventBridge could not deliver to ${pair.source.name}). ` +
-                "SQS message move tasks only take DLQs of SQS queues; use `--only-valid` to send its valid events to the queue",
-        );
-    }
+    if (pair.kind === "target-dlq" && moveTask) throw targetDlqMoveTaskError(pair.dlq.name, pair.source.name);
     const dlq = await queueAttributes(ctx, pair.dlq.url, ["QueueArn", "FifoQueue", "RedriveAllowPolicy", "ApproximateNumberOfMessages"]);
     const source = await queueAttributes(ctx, pair.source.url, ["QueueArn", "FifoQueue", "RedrivePolicy"]);
     const dlqArn = dlq.QueueArn;
@@ -529,16 +560,17 @@ function errorText(error: unknown): string {
 }
 
 async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
-    if (args.targetDlq) throw new OpsError("--target-dlq works on AWS only: the local runtime delivers to its queues directly", EXIT_USAGE);
     const runtime = ctx.local();
-    const queue = findLocalQueue(await runtime.state(), args.queue, "dlq redrive");
-    const dlq = await runtime.dlq(queue.name);
+    const pick = findLocalDlq(await runtime.state(), args.queue, "dlq redrive", args.targetDlq);
+    const { queue } = pick;
+    if (pick.targetDlq && !args.onlyValid) throw targetDlqMoveTaskError(pick.targetDlq, queue.name);
+    const dlq = await readLocalDlq(ctx, pick);
     const { validIds, ...analysis } = analyze(dlq.messages.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount })), args.samples);
     const ids = args.onlyValid ? validIds.slice(0, args.read.max) : undefined;
     const expected = ids ? ids.length : dlq.messages.length;
     let moved = 0;
     let notFound: string[] = [];
-    if (!args.dryRun && expected > 0) ({ moved, notFound = [] } = await runtime.redrive(queue.name, ids));
+    if (!args.dryRun && expected > 0) ({ moved, notFound = [] } = await runtime.redrive(queue.name, ids, pick.targetDlq));
     const left = args.onlyValid ? analysis.invalid.count : 0;
     const code = (!args.dryRun && moved !== expected) || left > 0 ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) {
@@ -549,7 +581,7 @@ async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     if (args.dryRun) ctx.out(`Dry run on local ${dlq.dlq}: would move ${what} to ${queue.name}${args.onlyValid ? ` and leave ${left} poison` : ""}.`);
     else ctx.out(`Moved ${moved} of ${what} from local ${dlq.dlq} to ${queue.name}${args.onlyValid ? `; left ${left} poison` : ""}.`);
     if (!args.dryRun && moved !== expected) {
-        ctx.err(`expected to move ${expected} but the local runtime moved ${moved}${notFound.length ? ` (no longer in the DLQ: ${notFound.join(", ")})` : ""}; run \`dlq inspect ${args.queue} --local ${ctx.opts.local}\``);
+        ctx.err(`expected to move ${expected} but the local runtime moved ${moved}${notFound.length ? ` (no longer in the DLQ: ${notFound.join(", ")})` : ""}; run \`dlq inspect ${args.queue}${pick.targetDlq ? " --target-dlq" : ""} --local ${ctx.opts.local}\``);
     }
     if (left) ctx.out(renderAnalysis({ valid: { count: 0, samples: [] }, invalid: analysis.invalid }).slice(1).join("\n"));
     return code;

@@ -218,9 +218,6 @@ export async function queuesCommand(ctx: Ctx, args: QueuesArgs): Promise<number>
         const { stack, reports } = ctx.opts.local
             ? await localQueueReports(ctx, args.thresholds)
             : { stack: ctx.requireStack("queues"), reports: await awsQueueReports(ctx, ctx.requireStack("queues"), args.thresholds, args.prefix) };
-        if (ctx.opts.local && ctx.opts.stack && ctx.opts.stack !== stack) {
-            ctx.err(`note: the local runtime at ${ctx.opts.local} runs stack "${stack}", not "${ctx.opts.stack}"`);
-        }
         const at = ctx.now();
         code = reports.every((r) => r.healthy) ? EXIT_OK : EXIT_FAILED;
         if (ctx.opts.json) {

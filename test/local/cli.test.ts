@@ -1,7 +1,11 @@
 import { expect } from "chai";
 import * as http from "http";
 import { AddressInfo } from "net";
-import { main, parseCliArgs, UsageError } from "../../local/cli";
+import { main, parseCliArgs, UsageError, USAGE } from "../../local/cli";
+import { LocalModelError } from "../../local/model";
+import { formatMs, POISON_BUDGET_MS } from "../../local/timing";
+import { StackFileError } from "../../plan/stackFiles";
+import { StackConfigError } from "../../stacks/config";
 
 /** Runs the CLI in process; `stopAfter` is called with the output once the banner is out, and stops it. */
 async function runCli(argv: string[], stopAfter?: (out: string) => Promise<void> | void): Promise<{ code: number; out: string; err: string }> {
@@ -51,6 +55,44 @@ describe("local runtime CLI (npm start)", function () {
         });
     });
 
+    it("--help states the default time scale's poison budget from the constant timing.ts uses", () => {
+        expect(USAGE.replace(/\s+/g, " ")).to.include(`a poison message reaches its DLQ within ${formatMs(POISON_BUDGET_MS)})`);
+        expect(formatMs(POISON_BUDGET_MS)).to.equal("5 s");
+    });
+
+    describe("start-up errors", () => {
+        const failing = (error: Error) => async () => {
+            throw error;
+        };
+        const expected: [string, Error][] = [
+            ["an invalid stack config", new StackConfigError("dev", ["bellyfed:logRetentionDays: must be one of CloudWatch Logs' retention values: 1, 3, 5"])],
+            ["a malformed stack file", new StackFileError('Pulumi.dev.yaml: must be a YAML mapping with a "config:" key')],
+            ["a graph the runtime cannot follow", new LocalModelError("aws:sqs/queue:Queue \"q\"", "redrivePolicy names no queue")],
+        ];
+        for (const [what, error] of expected) {
+            it(`exits 1 with only the message, no stack trace, for ${what}`, async () => {
+                let err = "";
+                const code = await main(["--memory"], { out: () => undefined, err: (t) => (err += t) }, () => undefined, failing(error));
+                expect(code).to.equal(1);
+                expect(err).to.equal(`${error.message}\n`);
+            });
+        }
+
+        it("recognizes a StackConfigError from another copy of stacks/config (the program is re-evaluated) by its name", async () => {
+            const foreign = Object.assign(new Error('Invalid config for stack "dev":\n  - bellyfed:logRetentionDays: bad'), { name: "StackConfigError" });
+            let err = "";
+            expect(await main([], { out: () => undefined, err: (t) => (err += t) }, () => undefined, failing(foreign))).to.equal(1);
+            expect(err).to.equal(`${foreign.message}\n`);
+        });
+
+        it("keeps the stack trace of an unexpected error", async () => {
+            let err = "";
+            const code = await main([], { out: () => undefined, err: (t) => (err += t) }, () => undefined, failing(new TypeError("x is undefined")));
+            expect(code).to.equal(1);
+            expect(err).to.match(/^Could not start the local runtime: TypeError: x is undefined\n\s+at /);
+        });
+    });
+
     it("exits 1 naming the stacks that exist for a stack with no config", async () => {
         const { code, err } = await runCli(["--stack", "staging"]);
         expect(code).to.equal(1);
@@ -85,7 +127,7 @@ describe("local runtime CLI (npm start)", function () {
         expect(out).to.match(/Time scale\s+0\.\d+ \(1 s on AWS = /);
         expect(out).to.include("GET /restaurant/{id}");
         expect(out).to.include("GET /restaurant/{id}/stats");
-        expect(out).to.match(/Seeded restaurants: r-nasi-lemak-house, /);
+        expect(out).to.match(/Sample restaurants \(seeded now\): r-nasi-lemak-house, /);
         expect(out).to.match(/curl -i http:\/\/127\.0\.0\.1:\d+\/restaurant\/r-nasi-lemak-house/);
         expect(out).to.match(/Stopped\.\n$/);
     });

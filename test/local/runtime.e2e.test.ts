@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
 import { randomUUID } from "crypto";
+import * as net from "net";
 import { LocalRuntime } from "../../local/runtime";
 import { eventually, request, startTestRuntime } from "../support/localRuntime";
 
@@ -33,6 +34,28 @@ function viewedEnvelope(restaurantId: string, id = randomUUID()) {
         resources: [],
         detail: { version: 1, restaurantId, viewedAt: new Date().toISOString(), requestId: `req-${id}` },
     };
+}
+
+/** Sends raw bytes to the runtime's port and reads the answer until the server closes the connection. */
+function rawRequest(httpUrl: string, text: string): Promise<{ status: number; headers: Record<string, string>; body: string; closed: boolean }> {
+    const { hostname, port } = new URL(httpUrl);
+    return new Promise((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname);
+        let data = "";
+        const finish = (closed: boolean) => {
+            clearTimeout(timer);
+            socket.destroy();
+            const [head, ...rest] = data.split("\r\n\r\n");
+            const [statusLine, ...headerLines] = head.split("\r\n");
+            const headers = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]));
+            resolve({ status: Number(statusLine.split(" ")[1]), headers, body: rest.join("\r\n\r\n"), closed });
+        };
+        const timer = setTimeout(() => finish(false), 5000);
+        socket.on("data", (chunk) => (data += chunk.toString("utf8")));
+        socket.on("end", () => finish(true));
+        socket.on("error", (error) => ((error as NodeJS.ErrnoException).code === "ECONNRESET" ? finish(true) : reject(error)));
+        socket.write(text);
+    });
 }
 
 describe("local runtime, end to end (dev stack, in memory)", function () {
@@ -123,6 +146,32 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
         });
     });
 
+    describe("requests the HTTP parser rejects", () => {
+        it("answers an oversized URL with 431 JSON and closes the connection", async () => {
+            const res = await rawRequest(rt.urls.http, `GET /restaurant/${"r".repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+            expect(res).to.include({ status: 431, closed: true });
+            expect(res.headers["content-type"]).to.equal("application/json");
+            expect(JSON.parse(res.body).message).to.match(/^Request Header Fields Too Large/);
+        });
+
+        it("answers oversized headers with 431 JSON and closes the connection", async () => {
+            const res = await rawRequest(rt.urls.http, `GET /restaurant/r-laksa-lane HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"x".repeat(20_000)}\r\n\r\n`);
+            expect(res).to.include({ status: 431, closed: true });
+            expect(JSON.parse(res.body)).to.have.keys("message");
+        });
+
+        it("answers a malformed request with 400 JSON and closes the connection", async () => {
+            const res = await rawRequest(rt.urls.http, "NOT A REQUEST\r\n\r\n");
+            expect(res).to.include({ status: 400, closed: true });
+            expect(res.headers["content-type"]).to.equal("application/json");
+            expect(JSON.parse(res.body)).to.deep.equal({ message: "Bad Request: malformed HTTP request" });
+        });
+
+        it("still serves ordinary requests", async () => {
+            expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        });
+    });
+
     describe("PutEvents endpoint (AWS JSON 1.1)", () => {
         it("rejects more than 10 entries with ValidationException, as the SDK sees it", async () => {
             const entries = Array.from({ length: 11 }, () => ({ Source: "test", DetailType: "T", Detail: "{}" }));
@@ -166,6 +215,36 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect(res.status).to.equal(404);
             expect(res.body.message).to.match(/^Unknown queue "nope". Queues: /);
             expect((await request(`${rt.urls.http}/_local/queues/nope/redrive`, { method: "POST" })).status).to.equal(404);
+        });
+
+        it("reads and redrives the EventBridge target DLQ of a queue with ?target=1", async () => {
+            const queue = await analyticsQueue(rt);
+            expect(queue.targetDlqs).to.have.length(1);
+            const targetDlq = queue.targetDlqs[0].name;
+            const base = `${rt.urls.http}/_local/queues/${queue.name}`;
+            expect((await request(`${base}/dlq?target=1`)).body).to.deep.equal({ queue: queue.name, dlq: targetDlq, messages: [] });
+
+            // An event EventBridge could not deliver, as it lands in the target DLQ.
+            const before = await views(rt, "r-satay-corner");
+            const undelivered = JSON.stringify(viewedEnvelope("r-satay-corner"));
+            await request(`${rt.urls.http}/_local/queues/${targetDlq}/messages`, { method: "POST", body: JSON.stringify({ body: undelivered }) });
+            const peeked = (await request(`${base}/dlq?target=${encodeURIComponent(targetDlq)}`)).body;
+            expect(peeked).to.deep.include({ queue: queue.name, dlq: targetDlq });
+            expect(peeked.messages.map((m: any) => m.body)).to.deep.equal([undelivered]);
+            // The SQS DLQ is another queue: untouched.
+            expect((await request(`${base}/dlq`)).body.dlq).to.equal(queue.dlq!.name);
+
+            const moved = await request(`${base}/redrive?target=1`, { method: "POST", body: JSON.stringify({ messageIds: [peeked.messages[0].messageId] }) });
+            expect(moved.body).to.deep.equal({ moved: 1, notFound: [] });
+            expect((await request(`${base}/dlq?target=1`)).body.messages).to.deep.equal([]);
+            await eventually(() => views(rt, "r-satay-corner"), (n) => n === before + 1, { what: "the redriven view counted" });
+        });
+
+        it("answers ?target= naming no target DLQ of the queue with 404 JSON listing them", async () => {
+            const queue = await analyticsQueue(rt);
+            const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/dlq?target=nope`);
+            expect(res.status).to.equal(404);
+            expect(res.body.message).to.equal(`"nope" is not a target DLQ of queue ${queue.name}. Its target DLQs: ${queue.targetDlqs[0].name}`);
         });
 
         it("rejects a redrive body whose messageIds is not a list of strings", async () => {

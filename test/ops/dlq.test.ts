@@ -405,6 +405,79 @@ describe("ops dlq against a local runtime (fake)", () => {
         expect(r.stdout).to.include("Moved 3 of 3 messages");
     });
 
+    describe("--target-dlq (the EventBridge target DLQ the runtime lists under the queue)", () => {
+        beforeEach(() => {
+            local.state.queues[0].targetDlqs = [{ name: "route-dlq", visible: 2, inFlight: 0 }];
+            local.dlqs["route-dlq"] = {
+                queue: "analytics",
+                dlq: "route-dlq",
+                messages: [
+                    { messageId: "t1", body: envelope(validDetail("r-7")) },
+                    { messageId: "t2", body: envelope({ ...validDetail("r-8"), restaurantId: 42 }) },
+                ],
+            };
+        });
+
+        it("inspect reads GET /_local/queues/{name}/dlq?target=<target DLQ> and groups its messages", async () => {
+            const r = await h.run(["dlq", "inspect", "analytics", "--target-dlq", "--local", local.url, "--json"]);
+            expect(r.code, r.stderr).to.equal(1);
+            expect(r.json()).to.deep.include({ processedQueue: "analytics", dlq: "route-dlq", kind: "target-dlq", read: 2 });
+            expect(r.json().valid.count).to.equal(1);
+            expect(r.json().invalid.count).to.equal(1);
+            expect(local.requests.map((q) => `${q.method} ${q.path}`)).to.deep.equal(["GET /_local/state", "GET /_local/queues/analytics/dlq?target=route-dlq"]);
+        });
+
+        it("inspect takes the target DLQ's own name as <queue>", async () => {
+            const r = await h.run(["dlq", "inspect", "route-dlq", "--local", local.url]);
+            expect(r.stdout).to.include("DLQ route-dlq of analytics (EventBridge target DLQ): read 2 messages");
+        });
+
+        it("redrive --target-dlq --only-valid moves only the valid events back to the queue", async () => {
+            const r = await h.run(["dlq", "redrive", "analytics", "--target-dlq", "--only-valid", "--local", local.url, "--json"]);
+            const post = local.requests.find((q) => q.method === "POST")!;
+            expect([post.path, post.body]).to.deep.equal(["/_local/queues/analytics/redrive?target=route-dlq", { messageIds: ["t1"] }]);
+            expect(r.json()).to.include({ dlq: "route-dlq", moved: 1, expected: 1, left: 1 });
+            expect(local.dlqs["route-dlq"].messages.map((m) => m.messageId)).to.deep.equal(["t2"]);
+            expect(local.dlqs.analytics.messages).to.have.length(3);
+        });
+
+        it("redrive --target-dlq without --only-valid is refused as on AWS, moving nothing", async () => {
+            const r = await h.run(["dlq", "redrive", "analytics", "--target-dlq", "--local", local.url]);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.include("route-dlq is the DLQ of an EventBridge target").and.include("use `--only-valid`");
+            expect(local.requests.filter((q) => q.method === "POST")).to.deep.equal([]);
+        });
+
+        it("asks to name one when the queue has several target DLQs (exit 2)", async () => {
+            local.state.queues[0].targetDlqs.push({ name: "other-route-dlq", visible: 0 });
+            const r = await h.run(["dlq", "inspect", "analytics", "--target-dlq", "--local", local.url]);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include("has 2 target DLQs, one per route: name one instead of the queue: route-dlq, other-route-dlq");
+        });
+
+        it("says so when the queue has no target DLQ", async () => {
+            local.state.queues[0].targetDlqs = [];
+            const r = await h.run(["dlq", "inspect", "analytics", "--target-dlq", "--local", local.url]);
+            expect(r.code).to.equal(1);
+            expect(r.stderr).to.include('Local queue "analytics" has no EventBridge target DLQ');
+        });
+
+        it("refuses a runtime that answers with another DLQ than the target DLQ (exit 2), moving nothing", async () => {
+            local.routes["GET /_local/queues/analytics/dlq?target=route-dlq"] = () => [200, local.dlqs.analytics];
+            const r = await h.run(["dlq", "redrive", "analytics", "--target-dlq", "--only-valid", "--local", local.url]);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include("answered with analytics-dlq, not the target DLQ route-dlq");
+            expect(local.requests.filter((q) => q.method === "POST")).to.deep.equal([]);
+        });
+    });
+
+    it("refuses --stack naming another stack than the runtime's (exit 2), naming both", async () => {
+        const r = await h.run(["dlq", "inspect", "analytics", "--stack", "prod", "--local", local.url]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include(`--stack prod, but the local runtime at ${local.url} runs stack "dev"`);
+        expect(local.requests.map((q) => q.path)).to.deep.equal(["/_local/state"]);
+    });
+
     it("says no local runtime answers at a URL nobody listens on (exit 2)", async () => {
         await local.stop();
         const r = await h.run(["dlq", "inspect", "analytics", "--local", local.url]);

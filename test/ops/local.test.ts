@@ -7,7 +7,7 @@ import { LocalRuntime } from "../../local/runtime";
 import { ProgramRun } from "../../plan/engine";
 import { stackGraph } from "../support/graph";
 import { eventually, startTestRuntime } from "../support/localRuntime";
-import { OpsHarness } from "./support";
+import { envelope, OpsHarness, validDetail } from "./support";
 
 const RESTAURANT = "r-nasi-lemak-house";
 
@@ -73,5 +73,23 @@ describe("ops CLI against the local runtime", function () {
         await eventually(views, (n) => n === 2, { what: "2 views of the redriven events" });
         await eventually(analytics, (q) => q.visible + q.inFlight === 0, { what: "the analytics queue to drain" });
         expect(runtime.dlqMessages(queue).messages.map((m) => m.messageId)).to.have.members(poison);
+    });
+
+    it("dlq inspect and redrive --target-dlq --only-valid work on the route's target DLQ (events EventBridge could not deliver)", async () => {
+        const targetDlq = (await analytics()).targetDlqs[0].name;
+        // What EventBridge puts on the target DLQ when it cannot deliver: the event itself.
+        runtime.sendMessage(targetDlq, envelope(validDetail(RESTAURANT), { id: "evt-undelivered-1" }));
+        runtime.sendMessage(targetDlq, envelope({ ...validDetail(RESTAURANT), restaurantId: "bad id!" }, { id: "evt-undelivered-2" }));
+
+        const inspect = await ops("dlq", "inspect", "analytics-queue", "--target-dlq", "--json");
+        expect(inspect.code, inspect.stderr).to.equal(1);
+        expect(inspect.json()).to.deep.include({ dlq: targetDlq, kind: "target-dlq", read: 2 });
+        expect([inspect.json().valid.count, inspect.json().invalid.count]).to.deep.equal([1, 1]);
+        expect(runtime.dlqMessages(queue, true).messages).to.have.length(2);
+
+        const redrive = await ops("dlq", "redrive", "analytics-queue", "--target-dlq", "--only-valid", "--json");
+        expect(redrive.json()).to.include({ dlq: targetDlq, moved: 1, expected: 1, left: 1 });
+        await eventually(views, (n) => n === 3, { what: "the redriven undelivered view counted" });
+        expect(runtime.dlqMessages(queue, true).messages.map((m) => JSON.parse(m.body).id)).to.deep.equal(["evt-undelivered-2"]);
     });
 });

@@ -129,6 +129,21 @@ describe("ops queues", () => {
         }
     });
 
+    it("refuses --stack naming another stack than the local runtime's (exit 2), naming both; accepts the same stack", async () => {
+        const local = new FakeLocalRuntime({ stack: "dev", endpoints: {}, queues: [{ name: "analytics", visible: 0, inFlight: 0, dlq: { name: "analytics-dlq", visible: 0 } }], rules: [] });
+        await local.start();
+        try {
+            const r = await h.run(["queues", "--local", local.url, "--stack", "prod"]);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include(`--stack prod, but the local runtime at ${local.url} runs stack "dev"`).and.include("npm start -- --stack prod");
+            expect(r.stdout).to.equal("");
+            const same = await h.run(["queues", "--local", local.url, "--stack", "dev", "--json"]);
+            expect([same.code, same.json().stack, same.stderr]).to.deep.equal([0, "dev", ""]);
+        } finally {
+            await local.stop();
+        }
+    });
+
     describe("with --local", () => {
         const state = {
             stack: "dev",

@@ -212,8 +212,11 @@ export class FakeLocalRuntime {
         const route = this.routes[`${method} ${path}`];
         if (route) return route(body);
         if (method === "GET" && path === "/_local/state") return [200, this.state];
-        const m = /^\/_local\/queues\/([^/]+)\/(dlq|redrive)$/.exec(path);
-        const dlq = m && this.dlqs[decodeURIComponent(m[1])];
+        const [pathname, query] = path.split("?");
+        // `?target=<target DLQ name>`: the target DLQ is keyed by its own name in `dlqs`.
+        const target = new URLSearchParams(query ?? "").get("target");
+        const m = /^\/_local\/queues\/([^/]+)\/(dlq|redrive)$/.exec(pathname);
+        const dlq = m && this.dlqs[target ?? decodeURIComponent(m[1])];
         if (!m || !dlq) return [404, { message: `no route or queue for ${method} ${path}` }];
         if (m[2] === "dlq" && method === "GET") return [200, dlq];
         if (m[2] === "redrive" && method === "POST") {
