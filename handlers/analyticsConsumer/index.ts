@@ -2,7 +2,8 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { buildEventCatalog, EventCatalog, findEventType } from "../events/catalog";
+import { buildEventCatalog, EventCatalog, RestaurantViewedDetail } from "../events/catalog";
+import { MessageIssue, validateEventMessage } from "../events/validateMessage";
 import { createObservability, requireEnv } from "../runtime/observability";
 import { createViewCounter, ViewToCount } from "./viewCounter";
 
@@ -12,11 +13,11 @@ export interface PoisonRecord {
     reason: string;
 }
 
-/** zod issues as one line: `detail.restaurantId: must be ...; detail.viewedAt: Invalid ISO datetime`. */
-function describeIssues(issues: { path: PropertyKey[]; message: string }[], prefix: string): string {
+/** Issues as one line: `detail.restaurantId: must be ...; detail.viewedAt: Invalid ISO datetime`. */
+function describeIssues(issues: MessageIssue[]): string {
     return issues
         .slice(0, 5)
-        .map((i) => `${[prefix, ...i.path.map(String)].filter(Boolean).join(".") || "(body)"}: ${i.message}`)
+        .map((i) => `${i.path}: ${i.message}`)
         .join("; ");
 }
 
@@ -25,22 +26,15 @@ function describeIssues(issues: { path: PropertyKey[]; message: string }[], pref
  * string. Validates the envelope and the RestaurantViewed detail against the catalog.
  */
 export function parseViewRecord(record: SQSRecord, catalog: EventCatalog): ViewToCount | PoisonRecord {
-    let body: unknown;
-    try {
-        body = JSON.parse(record.body);
-    } catch (error) {
-        return { poison: true, reason: `body is not JSON (${(error as Error).message})` };
+    const v = validateEventMessage(record.body, catalog);
+    if (!v.valid && v.stage === "json") return { poison: true, reason: `body is ${v.issues[0].message}` };
+    if (!v.valid && v.stage === "envelope") return { poison: true, reason: `not an EventBridge event envelope: ${describeIssues(v.issues)}` };
+    if ((!v.valid && v.stage === "catalog") || (v.valid && v.event !== "RestaurantViewed")) {
+        return { poison: true, reason: `event ${v.eventId} is ${v.source}/${v.detailType}, not a catalog RestaurantViewed event (this consumer counts views only)` };
     }
-    const envelope = catalog.envelope.safeParse(body);
-    if (!envelope.success) return { poison: true, reason: `not an EventBridge event envelope: ${describeIssues(envelope.error.issues, "")}` };
-    const { id, source } = envelope.data;
-    const detailType = envelope.data["detail-type"];
-    if (findEventType(source, detailType) !== "RestaurantViewed") {
-        return { poison: true, reason: `event ${id} is ${source}/${detailType}, not a catalog RestaurantViewed event (this consumer counts views only)` };
-    }
-    const detail = catalog.detail.RestaurantViewed.safeParse(envelope.data.detail);
-    if (!detail.success) return { poison: true, reason: `event ${id}: detail does not match RestaurantViewed v1: ${describeIssues(detail.error.issues, "detail")}` };
-    return { eventId: id, restaurantId: detail.data.restaurantId, viewedAt: detail.data.viewedAt, messageId: record.messageId };
+    if (!v.valid) return { poison: true, reason: `event ${v.eventId}: detail does not match RestaurantViewed v1: ${describeIssues(v.issues)}` };
+    const detail = v.detail as RestaurantViewedDetail;
+    return { eventId: v.eventId, restaurantId: detail.restaurantId, viewedAt: detail.viewedAt, messageId: record.messageId };
 }
 
 export interface AnalyticsConsumerOptions {

@@ -1,0 +1,68 @@
+import { EVENT_TYPES, EventCatalog, EventName, findEventType } from "./catalog";
+
+/** One problem with a message, at a field path: `detail.restaurantId`, `detail-type`, `(body)`. */
+export interface MessageIssue {
+    path: string;
+    message: string;
+}
+
+/** Why a message failed: the first check it did not pass. */
+export type MessageStage = "json" | "envelope" | "catalog" | "detail";
+
+export type MessageValidation =
+    | { valid: true; event: EventName; eventId: string; source: string; detailType: string; detail: unknown }
+    | { valid: false; stage: MessageStage; issues: MessageIssue[]; eventId?: string; source?: string; detailType?: string };
+
+/** Formats a zod issue path: ["detail", "items", 0, "id"] -> "detail.items[0].id". */
+export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
+    let out = prefix;
+    for (const key of path) {
+        if (typeof key === "number") out += `[${key}]`;
+        else out += out === "" ? String(key) : `.${String(key)}`;
+    }
+    return out === "" ? "(root)" : out;
+}
+
+/**
+ * Validates a queue message body routed by EventBridge (the whole envelope as a JSON string), the
+ * way consumers and the ops CLI must agree on: JSON, then the envelope, then the catalog entry of
+ * (source, detail-type), then the detail against its zod schema. Uses the catalog it is given (built
+ * once per cold start by the caller), so nothing of zod is captured here.
+ */
+export function validateEventMessage(body: string, catalog: EventCatalog): MessageValidation {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(body);
+    } catch (error) {
+        return { valid: false, stage: "json", issues: [{ path: "(body)", message: `not JSON: ${(error as Error).message}` }] };
+    }
+    const raw = parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : {};
+    const known = {
+        eventId: typeof raw.id === "string" ? raw.id : undefined,
+        source: typeof raw.source === "string" ? raw.source : undefined,
+        detailType: typeof raw["detail-type"] === "string" ? raw["detail-type"] : undefined,
+    };
+    const envelope = catalog.envelope.safeParse(parsed);
+    if (!envelope.success) {
+        return { valid: false, stage: "envelope", ...known, issues: envelope.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+    }
+    const { id: eventId, source } = envelope.data;
+    const detailType = envelope.data["detail-type"];
+    const event = findEventType(source, detailType);
+    if (!event) {
+        const catalogued = Object.values(EVENT_TYPES).map((t) => `${t.source}/${t.detailType}`).join(", ");
+        return {
+            valid: false,
+            stage: "catalog",
+            eventId,
+            source,
+            detailType,
+            issues: [{ path: "detail-type", message: `no catalog event for source "${source}" and detail-type "${detailType}" (catalog: ${catalogued})` }],
+        };
+    }
+    const detail = catalog.detail[event].safeParse(envelope.data.detail);
+    if (!detail.success) {
+        return { valid: false, stage: "detail", eventId, source, detailType, issues: detail.error.issues.map((i) => ({ path: formatPath(i.path, "detail"), message: i.message })) };
+    }
+    return { valid: true, event, eventId, source, detailType, detail: detail.data };
+}
