@@ -112,7 +112,17 @@ export function createViewCounter(options: ViewCounterOptions) {
 
     const counterKeys = (view: ViewToCount, day: string) => [daySk(day), TOTAL_SK].map((sk) => ({ restaurantId: view.restaurantId, sk }));
 
-    async function apply(view: ViewToCount, day: string): Promise<void> {
+    /**
+     * Runs one conditional update on both counter items (the day and the total). A failed condition
+     * means the update already happened (apply) or has nothing left to do (clean-up): not an error.
+     * DynamoDB rejects an expression attribute name or value the expressions do not use, so each
+     * caller passes only its own.
+     */
+    async function updateCounters(
+        view: ViewToCount,
+        day: string,
+        update: { expression: string; condition: string; names: Record<string, string>; values: Record<string, unknown> },
+    ): Promise<void> {
         await Promise.all(
             counterKeys(view, day).map((Key) =>
                 documents
@@ -120,18 +130,29 @@ export function createViewCounter(options: ViewCounterOptions) {
                         new UpdateCommand({
                             TableName,
                             Key,
-                            UpdateExpression: "ADD #views :one, #inflight :ids",
-                            ConditionExpression: "attribute_not_exists(#inflight) OR NOT contains(#inflight, :id)",
-                            ExpressionAttributeNames: { "#views": "views", "#inflight": "inflight" },
-                            ExpressionAttributeValues: { ":one": 1, ":ids": new Set([view.eventId]), ":id": view.eventId },
+                            UpdateExpression: update.expression,
+                            ConditionExpression: update.condition,
+                            ExpressionAttributeNames: update.names,
+                            ExpressionAttributeValues: update.values,
                         }),
                     )
                     .catch((error) => {
-                        // The id is in the set: a previous owner's increment landed. Not again.
                         if (!isConditionFailure(error)) throw error;
                     }),
             ),
         );
+    }
+
+    /** Increments both counters, each with its in-flight marker; a previous owner's increment is not repeated. */
+    // Function declarations, not const arrows: Pulumi's closure serializer cannot find a const
+    // arrow declared after the closure that uses it ("missing variable in closure environment").
+    function apply(view: ViewToCount, day: string): Promise<void> {
+        return updateCounters(view, day, {
+            expression: "ADD #views :one, #inflight :ids",
+            condition: "attribute_not_exists(#inflight) OR NOT contains(#inflight, :id)",
+            names: { "#views": "views", "#inflight": "inflight" },
+            values: { ":one": 1, ":ids": new Set([view.eventId]), ":id": view.eventId },
+        });
     }
 
     async function commit(view: ViewToCount, lease: number): Promise<void> {
@@ -152,25 +173,14 @@ export function createViewCounter(options: ViewCounterOptions) {
         }
     }
 
-    async function cleanUp(view: ViewToCount, day: string): Promise<void> {
-        await Promise.all(
-            counterKeys(view, day).map((Key) =>
-                documents
-                    .send(
-                        new UpdateCommand({
-                            TableName,
-                            Key,
-                            UpdateExpression: "DELETE #inflight :ids",
-                            ConditionExpression: "contains(#inflight, :id)",
-                            ExpressionAttributeNames: { "#inflight": "inflight" },
-                            ExpressionAttributeValues: { ":ids": new Set([view.eventId]), ":id": view.eventId },
-                        }),
-                    )
-                    .catch((error) => {
-                        if (!isConditionFailure(error)) throw error;
-                    }),
-            ),
-        );
+    /** Removes the event's in-flight markers (only after commit). */
+    function cleanUp(view: ViewToCount, day: string): Promise<void> {
+        return updateCounters(view, day, {
+            expression: "DELETE #inflight :ids",
+            condition: "contains(#inflight, :id)",
+            names: { "#inflight": "inflight" },
+            values: { ":ids": new Set([view.eventId]), ":id": view.eventId },
+        });
     }
 
     return {
