@@ -2,8 +2,15 @@
  * The platform's policy rules, defined once and used by both the offline plan (`violations`) and the
  * CrossGuard policy pack (`pulumi preview --policy-pack policy/pack`). Rules read resources in a
  * neutral shape: a type, a URN and `props` (inputs merged with whatever state is known).
- * Values unknown during a preview are `undefined`: a rule never reports what it cannot see.
+ * A value a preview does not know yet (an ARN of a resource not created yet, say) is `UNKNOWN`, not
+ * `undefined`: "not set" and "not known yet" are different answers, and a rule never reports what
+ * it cannot see.
  */
+
+/** Stands for a value that is set but not known until the deployment runs (CrossGuard previews). */
+export const UNKNOWN: unique symbol = Symbol.for("bellyfed.policy.unknown");
+
+export const isUnknown = (v: unknown): v is typeof UNKNOWN => v === UNKNOWN;
 
 export interface PolicyResource {
     urn: string;
@@ -129,11 +136,12 @@ export const functionLogRetention: PolicyRule = {
         const groups = new Map(resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup").map((g) => [g.props.name, g]));
         const out: { urn: string; message: string }[] = [];
         for (const fn of resources.filter((r) => r.type === "aws:lambda/function:Function")) {
-            const groupName = fn.props.loggingConfig?.logGroup ?? (fn.props.name ? `/aws/lambda/${fn.props.name}` : undefined);
-            if (groupName === undefined) continue;
+            const groupName = fn.props.loggingConfig?.logGroup ?? (typeof fn.props.name === "string" ? `/aws/lambda/${fn.props.name}` : undefined);
+            if (typeof groupName !== "string") continue;
             const group = groups.get(groupName);
+            if (!group && groups.has(UNKNOWN)) continue; // it may be the group whose name is not known yet
             if (!group) out.push({ urn: fn.urn, message: `logs to "${groupName}", which the stack does not declare (it would keep logs forever)` });
-            else if (!(group.props.retentionInDays > 0)) out.push({ urn: group.urn, message: `log group "${groupName}" has no retention` });
+            else if (!isUnknown(group.props.retentionInDays) && !(group.props.retentionInDays > 0)) out.push({ urn: group.urn, message: `log group "${groupName}" has no retention` });
         }
         return out;
     },
@@ -145,10 +153,11 @@ export const encryptionAtRest: PolicyRule = {
     check(resources) {
         const out: { urn: string; message: string }[] = [];
         for (const r of resources) {
-            if (r.type === "aws:dynamodb/table:Table" && r.props.serverSideEncryption?.enabled !== true) {
+            const sse = r.props.serverSideEncryption;
+            if (r.type === "aws:dynamodb/table:Table" && !isUnknown(sse) && !isUnknown(sse?.enabled) && sse?.enabled !== true) {
                 out.push({ urn: r.urn, message: "table does not enable server-side encryption with KMS" });
             }
-            if (r.type === "aws:sqs/queue:Queue" && r.props.sqsManagedSseEnabled !== true && !r.props.kmsMasterKeyId) {
+            if (r.type === "aws:sqs/queue:Queue" && r.props.sqsManagedSseEnabled !== true && !isUnknown(r.props.sqsManagedSseEnabled) && !r.props.kmsMasterKeyId) {
                 out.push({ urn: r.urn, message: "queue has neither SSE-SQS (sqsManagedSseEnabled) nor a KMS key" });
             }
             if (r.type === "aws:sns/topic:Topic" && !r.props.kmsMasterKeyId) {
@@ -159,14 +168,19 @@ export const encryptionAtRest: PolicyRule = {
     },
 };
 
-/** Alarms of the graph that watch `metricName` in `namespace` with a dimension equal to `value`. */
+/**
+ * Alarms of the graph that watch `metricName` in `namespace` with a dimension equal to `value`. An
+ * alarm whose dimensions are not known yet may be that alarm, so it counts.
+ */
 function alarmsOn(resources: PolicyResource[], namespace: string, metricName: string, dimension: string, value: unknown): PolicyResource[] {
+    const watches = (metric: any) =>
+        metric?.namespace === namespace &&
+        metric.metricName === metricName &&
+        (isUnknown(metric.dimensions) || metric.dimensions?.[dimension] === value || isUnknown(metric.dimensions?.[dimension]));
     return resources.filter((a) => {
         if (a.type !== "aws:cloudwatch/metricAlarm:MetricAlarm") return false;
-        const direct = a.props.namespace === namespace && a.props.metricName === metricName && a.props.dimensions?.[dimension] === value;
-        const inMath = asArray<any>(a.props.metricQueries).some(
-            (q) => q?.metric?.namespace === namespace && q.metric.metricName === metricName && q.metric.dimensions?.[dimension] === value,
-        );
+        const direct = watches(a.props);
+        const inMath = isUnknown(a.props.metricQueries) || asArray<any>(a.props.metricQueries).some((q) => watches(q?.metric));
         return direct || inMath;
     });
 }
@@ -184,7 +198,7 @@ export const processedQueueDlqAlarm: PolicyRule = {
                 (q) => q.parent === component.urn && q.type === "aws:sqs/queue:Queue" && q.props.tags?.["bellyfed:queue-role"] === "dlq",
             );
             for (const dlq of dlqs) {
-                if (dlq.props.name === undefined) continue;
+                if (typeof dlq.props.name !== "string") continue;
                 if (!alarmsOn(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq.props.name).some(notifies)) {
                     out.push({ urn: component.urn, message: `DLQ "${dlq.props.name}" has no alarm on ApproximateNumberOfMessagesVisible with an action` });
                 }
@@ -200,7 +214,7 @@ export const functionErrorThrottleAlarms: PolicyRule = {
     check(resources) {
         const out: { urn: string; message: string }[] = [];
         for (const fn of resources.filter((r) => r.type === "aws:lambda/function:Function")) {
-            if (fn.props.name === undefined) continue;
+            if (typeof fn.props.name !== "string") continue;
             for (const metricName of ["Errors", "Throttles"]) {
                 if (!alarmsOn(resources, "AWS/Lambda", metricName, "FunctionName", fn.props.name).some(notifies)) {
                     out.push({ urn: fn.urn, message: `function "${fn.props.name}" has no ${metricName} alarm with an action` });

@@ -10,15 +10,15 @@ import {
     StackValidationPolicy,
     UnknownValueError,
 } from "@pulumi/policy";
-import { POLICY_RULES, PolicyResource, PolicyRule } from "../rules";
+import { POLICY_RULES, PolicyResource, PolicyRule, UNKNOWN } from "../rules";
 
 /** The fields of a CrossGuard resource the rules read. */
 export type CrossGuardResourceView = Pick<CrossGuardResource, "urn" | "type" | "name" | "props"> & { parent?: { urn: string } };
 
 /**
  * A deep plain copy of CrossGuard props. During a preview, CrossGuard hands props through a proxy
- * that throws `UnknownValueError` when a value is not known yet; the rules expect `undefined` there
- * ("a rule never reports what it cannot see"), so every unknown becomes `undefined`.
+ * that throws `UnknownValueError` when a value is not known yet; every unknown becomes the rules'
+ * `UNKNOWN` (not `undefined`: a KMS key ARN not known yet is still a key, not a missing one).
  */
 export function knownValues(value: unknown): any {
     if (value === null || typeof value !== "object") return value;
@@ -26,7 +26,7 @@ export function knownValues(value: unknown): any {
         try {
             return knownValues((value as any)[key]);
         } catch (e) {
-            if (e instanceof UnknownValueError) return undefined;
+            if (e instanceof UnknownValueError) return UNKNOWN;
             throw e;
         }
     };

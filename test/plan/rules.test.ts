@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { evaluatePolicies, functionErrorThrottleAlarms, functionLogRetention, PolicyResource, PolicyRule, processedQueueDlqAlarm } from "../../policy/rules";
+import { evaluatePolicies, functionErrorThrottleAlarms, functionLogRetention, PolicyResource, PolicyRule, processedQueueDlqAlarm, UNKNOWN } from "../../policy/rules";
 
 const res = (type: string, props: Record<string, any>, name = "r"): PolicyResource => ({ urn: `urn:pulumi:s::p::${type}::${name}`, type, name, props });
 const doc = (...Statement: any[]) => JSON.stringify({ Version: "2012-10-17", Statement });
@@ -44,8 +44,20 @@ describe("policy rules", () => {
         ).to.deep.equal(["encryption-at-rest", "encryption-at-rest", "encryption-at-rest"]);
     });
 
-    it("report nothing for values unknown during a preview", () => {
-        expect(policies([res("aws:iam/rolePolicy:RolePolicy", { policy: undefined }), res("aws:lambda/function:Function", {})])).to.deep.equal([]);
+    it("report nothing for a policy document or function name unknown during a preview", () => {
+        expect(policies([res("aws:iam/rolePolicy:RolePolicy", { policy: UNKNOWN }), res("aws:lambda/function:Function", { name: UNKNOWN })])).to.deep.equal([]);
+    });
+
+    it("take a KMS key ARN unknown during a preview as a key", () => {
+        expect(policies([res("aws:sns/topic:Topic", { kmsMasterKeyId: UNKNOWN }), res("aws:sqs/queue:Queue", { kmsMasterKeyId: UNKNOWN })])).to.deep.equal([]);
+    });
+
+    it("still flag a topic with no KMS key at all (not set is not unknown)", () => {
+        expect(policies([res("aws:sns/topic:Topic", { kmsMasterKeyId: undefined })])).to.deep.equal(["encryption-at-rest"]);
+    });
+
+    it("do not flag a function whose log group name is unknown during a preview", () => {
+        expect(findings(functionLogRetention, [res("aws:lambda/function:Function", { name: "f", loggingConfig: { logGroup: UNKNOWN } }, "f")])).to.deep.equal([]);
     });
 
     describe("alarm coverage", () => {
@@ -79,6 +91,11 @@ describe("policy rules", () => {
 
         it("do not accept NumberOfMessagesSent as a DLQ alarm (redrive moves are not sends)", () => {
             expect(findings(processedQueueDlqAlarm, [component, dlq, alarm("a", "AWS/SQS", "NumberOfMessagesSent", { QueueName: "pq-dlq" })])).to.have.length(1);
+        });
+
+        it("accept a DLQ depth alarm whose dimensions and actions a preview does not know yet", () => {
+            const pending = res("aws:cloudwatch/metricAlarm:MetricAlarm", { namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: UNKNOWN }, alarmActions: UNKNOWN }, "a");
+            expect(findings(processedQueueDlqAlarm, [component, dlq, pending])).to.deep.equal([]);
         });
 
         it("accept a DLQ depth alarm with an action", () => {

@@ -1,7 +1,7 @@
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { expect } from "chai";
 import { knownValues, policies, stackPolicy, toRuleResource } from "../../policy/pack/policies";
-import { PolicyRule } from "../../policy/rules";
+import { PolicyRule, UNKNOWN } from "../../policy/rules";
 
 // The wire sentinels CrossGuard puts where a preview does not know a value yet.
 const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -20,10 +20,18 @@ describe("CrossGuard adapter (policy/pack/policies.ts)", () => {
         expect(toRuleResource({ urn: urn("aws:sqs/queue:Queue", "q"), type: "aws:sqs/queue:Queue", name: "q", props: {} }).parent).to.equal(undefined);
     });
 
-    it("turns values a preview does not know yet into undefined instead of throwing", () => {
+    it("turns values a preview does not know yet into UNKNOWN (set, not missing) instead of throwing", () => {
         const props = unknownCheckingProxy({ name: "f", loggingConfig: { logGroup: UNKNOWN_STRING, logFormat: "JSON" }, architectures: UNKNOWN_ARRAY, layers: ["a", UNKNOWN_STRING] });
         expect(() => props.loggingConfig.logGroup).to.throw(/can't be known during preview/);
-        expect(knownValues(props)).to.deep.equal({ name: "f", loggingConfig: { logFormat: "JSON" }, layers: ["a", undefined] });
+        expect(knownValues(props)).to.deep.equal({ name: "f", loggingConfig: { logGroup: UNKNOWN, logFormat: "JSON" }, architectures: UNKNOWN, layers: ["a", UNKNOWN] });
+    });
+
+    it("does not report a topic or queue whose KMS key ARN a preview does not know yet", async () => {
+        const reported: string[] = [];
+        const topic = { urn: urn("aws:sns/topic:Topic", "t"), type: "aws:sns/topic:Topic", name: "t", props: unknownCheckingProxy({ name: "t", kmsMasterKeyId: UNKNOWN_STRING }) };
+        const queue = { urn: urn("aws:sqs/queue:Queue", "q"), type: "aws:sqs/queue:Queue", name: "q", props: unknownCheckingProxy({ name: "q", kmsMasterKeyId: UNKNOWN_STRING }) };
+        for (const p of policies) await p.validateStack({ resources: [topic, queue] } as any, (m) => reported.push(m));
+        expect(reported).to.deep.equal([]);
     });
 
     it("keeps plain values as they are", () => {

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
+import { unknownCheckingProxy } from "@pulumi/policy";
 import { CapturedResource } from "../../plan/engine";
 import { Violation } from "../../policy/rules";
 import { CrossGuardResourceView, policies } from "../../policy/pack/policies";
@@ -31,6 +32,36 @@ export function crossGuardView(resources: CapturedResource[]): CrossGuardResourc
         if (r.parent && byUrn.has(r.parent)) views[i].parent = byUrn.get(r.parent);
     });
     return views;
+}
+
+/** The wire sentinel CrossGuard puts where a preview does not know a string yet. */
+export const UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/**
+ * The resources as CrossGuard sees them in the first preview of a stack, before anything exists:
+ * `props` is the inputs, and every value that holds an ARN, id or URL that the provider assigns at
+ * creation (another resource's mocked `arn`, `id` or `url` output) is unknown. Names are known:
+ * autonaming happens in the provider's check, so a preview sees the checked inputs with the name.
+ */
+export function firstPreviewView(resources: CapturedResource[]): { views: CrossGuardResourceView[]; unknownCount: number } {
+    const assigned = [...new Set(resources.flatMap((r) => (r.custom ? [r.outputs.arn, r.outputs.id, r.outputs.url] : [])).filter((v) => typeof v === "string" && v.length >= 8))];
+    let unknownCount = 0;
+    const hide = (value: unknown): unknown => {
+        if (typeof value === "string") {
+            if (!assigned.some((a) => value.includes(a))) return value;
+            unknownCount++;
+            return UNKNOWN_STRING;
+        }
+        if (Array.isArray(value)) return value.map(hide);
+        if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hide(v)]));
+        return value;
+    };
+    const checkedInputs = (r: CapturedResource) => (r.custom && r.outputs.name !== undefined ? { ...r.inputs, name: r.outputs.name } : r.inputs);
+    const views = crossGuardView(resources).map((view, i) => ({ ...view, props: unknownCheckingProxy(hide(checkedInputs(resources[i]))) }));
+    // The parent links must point at the new views.
+    const byUrn = new Map(views.map((v) => [v.urn, v]));
+    for (const v of views) if (v.parent) v.parent = byUrn.get(v.parent.urn);
+    return { views, unknownCount };
 }
 
 /** What the pack's policies report, called in process (no gRPC server). */
