@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
-import { AlarmSettings, createAlarm, sqsGauge } from "./alarms";
+import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
@@ -125,6 +125,12 @@ export interface EventRouteArgs {
          * Default 1, 1 of 1 period: pages at once, where the DLQ-depth alarm confirms the backlog.
          */
         invocationsSentToDlq?: AlarmSettings;
+        /**
+         * Events EventBridge could deliver neither to the queue nor to the target DLQ (AWS/Events
+         * InvocationsFailedToBeSentToDlq, Sum per minute) >= threshold: those events are lost.
+         * Default 1, 1 of 1 period.
+         */
+        invocationsFailedToBeSentToDlq?: AlarmSettings;
     };
     /** Tags of the route's resources. Default: the bus's tags. */
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -168,6 +174,7 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
     if (typeof routeName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(routeName)) {
         fail("", "name must start with a lower-case letter and hold at most 40 lower-case letters, digits or dashes");
     }
+    checkAlarmSettings("EventBus", busName, args.alarms, `routes.${routeName}.alarms`);
     try {
         validateEventPattern(args.pattern);
     } catch (error) {
@@ -337,7 +344,7 @@ export class EventRoute extends pulumi.ComponentResource {
             }, args.alarms?.targetDlqMessages, tags),
             createAlarm(this, `${name}-failed-invocations`, { topicArn }, {
                 ...eventsMetric("FailedInvocations"),
-                description: `${this.routeKey}: EventBridge failed to deliver matched events to ${queue} for good (queue policy, KMS key or deleted queue). They went to the target DLQ.`,
+                description: `${this.routeKey}: EventBridge failed to deliver matched events to ${queue} for good (queue policy, KMS key or deleted queue). They went to the target DLQ unless the failed-to-dlq alarm fires too.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 evaluationPeriods: 1,
@@ -352,6 +359,14 @@ export class EventRoute extends pulumi.ComponentResource {
                 evaluationPeriods: 1,
                 treatMissingData: "notBreaching",
             }, args.alarms?.invocationsSentToDlq, tags),
+            createAlarm(this, `${name}-failed-to-dlq`, { topicArn }, {
+                ...eventsMetric("InvocationsFailedToBeSentToDlq"),
+                description: `${this.routeKey}: EventBridge could deliver events neither to ${queue} nor to the target DLQ (its policy, key or the DLQ itself): those events are lost.`,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+            }, args.alarms?.invocationsFailedToBeSentToDlq, tags),
         ];
         return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);
     }
@@ -363,7 +378,7 @@ export class EventRoute extends pulumi.ComponentResource {
         return [
             metricWidget(
                 `${this.routeKey}: matched, delivered, failed`,
-                [line("MatchedEvents"), line("Invocations"), line("FailedInvocations"), line("InvocationsSentToDlq")],
+                [line("MatchedEvents"), line("Invocations"), line("FailedInvocations"), line("InvocationsSentToDlq"), line("InvocationsFailedToBeSentToDlq")],
                 region,
             ),
             metricWidget(

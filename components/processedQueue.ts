@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmSettings, createAlarm, sqsGauge } from "./alarms";
+import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { keyAdministrationStatement } from "./alarmTopic";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
@@ -186,22 +186,7 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
         if (encryption.dataKeyReuseSeconds !== undefined) integer("encryption.dataKeyReuseSeconds", encryption.dataKeyReuseSeconds, 300, 60, 86400);
     }
 
-    const alarms = args.alarms ?? {};
-    for (const [key, settings] of Object.entries(alarms) as [string, AlarmSettings | undefined][]) {
-        if (!settings) continue;
-        const field = `alarms.${key}`;
-        if (settings.threshold !== undefined && !(Number.isFinite(settings.threshold) && settings.threshold >= 0)) fail(`${field}.threshold`, `must be a number >= 0, got ${settings.threshold}`);
-        const periods = settings.evaluationPeriods;
-        if (periods !== undefined && !(Number.isInteger(periods) && periods >= 1)) fail(`${field}.evaluationPeriods`, `must be an integer >= 1, got ${periods}`);
-        const points = settings.datapointsToAlarm;
-        if (points !== undefined && !(Number.isInteger(points) && points >= 1 && points <= (periods ?? points))) {
-            fail(`${field}.datapointsToAlarm`, `must be an integer from 1 to evaluationPeriods, got ${points}`);
-        }
-        const period = settings.periodSeconds;
-        if (period !== undefined && !(period === 10 || period === 30 || (Number.isInteger(period) && period >= 60 && period % 60 === 0))) {
-            fail(`${field}.periodSeconds`, `must be 10, 30 or a multiple of 60, got ${period}`);
-        }
-    }
+    checkAlarmSettings("ProcessedQueue", name, args.alarms);
     return {
         fifo,
         contentBasedDeduplication: fifo ? (args.contentBasedDeduplication ?? true) : false,

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
@@ -131,6 +131,7 @@ export class QueryApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: QueryApiArgs, opts?: pulumi.ComponentResourceOptions) {
         checkRoutes(name, args.routes);
+        checkAlarmSettings("QueryApi", name, args.alarms, "alarms", ["functions"]);
         const origins = args.corsAllowOrigins ?? ["*"];
         super("bellyfed:api:QueryApi", name, {}, opts);
         this.logicalName = name;

@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
@@ -104,6 +104,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
         if (typeof args.callbackFactory !== "function") {
             throw new ComponentArgumentError("ServerlessFunction", name, "callbackFactory", "must be a function");
         }
+        checkAlarmSettings("ServerlessFunction", name, args.alarms);
         super("bellyfed:compute:ServerlessFunction", name, {}, opts);
         this.timeoutSeconds = timeoutSeconds;
         this.logicalName = name;

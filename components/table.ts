@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AlarmDestination, AlarmSettings, createAlarm } from "./alarms";
+import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
 
@@ -53,6 +53,7 @@ export class Table extends pulumi.ComponentResource {
     private readonly logicalName: string;
 
     constructor(name: string, args: TableArgs, opts?: pulumi.ComponentResourceOptions) {
+        checkAlarmSettings("Table", name, args.alarms);
         for (const field of ["hashKey", "rangeKey", "ttlAttribute"] as const) {
             const value = args[field];
             if (value !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(value)) {
@@ -98,7 +99,9 @@ export class Table extends pulumi.ComponentResource {
                 metricQueries: [
                     metric("reads", "ReadThrottleEvents", { TableName: this.table.name }),
                     metric("writes", "WriteThrottleEvents", { TableName: this.table.name }),
-                    { id: "throttles", expression: "reads + writes", label: "throttle events", returnData: true },
+                    // FILL: a series with no datapoint in a minute (no throttles of that kind) must
+                    // count as 0, not blank out the sum.
+                    { id: "throttles", expression: "FILL(reads, 0) + FILL(writes, 0)", label: "throttle events", returnData: true },
                 ],
                 description: `${name}: requests are throttled. On-demand tables throttle when traffic more than doubles its previous peak within 30 minutes, or on a hot partition key.`,
                 threshold: 1,
@@ -110,7 +113,8 @@ export class Table extends pulumi.ComponentResource {
             createAlarm(this, `${name}-system-errors`, alarms, {
                 metricQueries: [
                     ...TABLE_ALARM_OPERATIONS.map((op, i) => metric(`op${i}`, "SystemErrors", { TableName: this.table.name, Operation: op })),
-                    { id: "errors", expression: TABLE_ALARM_OPERATIONS.map((_, i) => `op${i}`).join(" + "), label: "system errors", returnData: true },
+                    // Most operations are never called, so most series are empty: FILL each with 0.
+                    { id: "errors", expression: TABLE_ALARM_OPERATIONS.map((_, i) => `FILL(op${i}, 0)`).join(" + "), label: "system errors", returnData: true },
                 ],
                 description: `${name}: DynamoDB returned 5xx errors (AWS side). The SDK retries them; check the AWS Health Dashboard if it persists.`,
                 threshold: 1,

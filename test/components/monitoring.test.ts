@@ -95,6 +95,13 @@ describe("component alarms and dashboard", () => {
             expect(queries.length).to.be.at.most(10);
             expect(queries.filter((q: any) => q.metric).map((q: any) => q.metric.dimensions.Operation)).to.include.members(["GetItem", "UpdateItem", "TransactWriteItems"]);
         });
+
+        it("count a series with no datapoint as 0 in both sums (an operation never called must not blank the alarm)", () => {
+            const expressions = ["things-throttles", "things-system-errors"].map((n) => alarm(n).inputs.metricQueries.find((q: any) => q.expression));
+            expect(expressions[0].expression).to.equal("FILL(reads, 0) + FILL(writes, 0)");
+            const metricIds = alarm("things-system-errors").inputs.metricQueries.filter((q: any) => q.metric).map((q: any) => q.id);
+            expect(expressions[1].expression).to.equal(metricIds.map((id: string) => `FILL(${id}, 0)`).join(" + "));
+        });
     });
 
     describe("dashboard", () => {

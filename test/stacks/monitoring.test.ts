@@ -64,9 +64,9 @@ describe("stack monitoring", () => {
         }
     });
 
-    it("alarms on FailedInvocations and InvocationsSentToDlq of every rule, and on its target DLQ", () => {
+    it("alarms on FailedInvocations, InvocationsSentToDlq and InvocationsFailedToBeSentToDlq of every rule, and on its target DLQ", () => {
         for (const rule of prod.run.outputs.rules) {
-            for (const metric of ["FailedInvocations", "InvocationsSentToDlq"]) {
+            for (const metric of ["FailedInvocations", "InvocationsSentToDlq", "InvocationsFailedToBeSentToDlq"]) {
                 const [alarm] = alarmsOn(prod, "AWS/Events", metric, "RuleName", rule.ruleName);
                 expect(alarm.inputs.dimensions, metric).to.deep.equal({ EventBusName: rule.busName, RuleName: rule.ruleName });
             }
