@@ -10,50 +10,108 @@ export interface AlarmSettings {
     threshold?: number;
     /** Consecutive periods evaluated. Default per alarm. */
     evaluationPeriods?: number;
-    /** Of those, how many must breach. Default: all of them. */
+    /** Of those, how many must breach (at most the evaluation periods the alarm uses, its default included). Default: all of them. */
     datapointsToAlarm?: number;
-    /** Period in seconds. Default 60 (300 for slow signals). */
+    /**
+     * Period in seconds: 10, 20, 30 (high resolution, for metrics stored at 1-second resolution) or a
+     * multiple of 60; period x evaluation periods at most one day (periods under an hour) or seven
+     * days. Default 60 (300 for slow signals).
+     */
     periodSeconds?: number;
 }
 
+/** What an alarm's spec uses when its settings leave a value unset: what the settings are checked against. */
+export interface AlarmDefaults {
+    /** The spec's evaluation periods. */
+    evaluationPeriods: number;
+    /** The spec's period in seconds. Default 60. */
+    periodSeconds?: number;
+}
+
+/** A component's alarms by settings key (e.g. `dlqMessages`), each with the defaults of its spec. */
+export type AlarmCatalog = Record<string, AlarmDefaults>;
+
+/** The shape of a component's alarm arguments, for {@link checkAlarmSettings}. */
+export interface AlarmArgsShape {
+    /** The settings keys the arguments accept, with their specs' defaults. */
+    alarms: AlarmCatalog;
+    /** The arguments carry the `topicArn` the alarms notify, which is then required. Default false. */
+    topicArn?: boolean;
+    /** Keys holding a nested group of settings (e.g. QueryApi's `functions`), with that group's catalog. */
+    nested?: Record<string, AlarmCatalog>;
+}
+
+/** Periods CloudWatch alarms accept: 10, 20 and 30 s (high resolution) or any multiple of 60 s. */
+export function isAlarmPeriod(seconds: unknown): boolean {
+    return seconds === 10 || seconds === 20 || seconds === 30 || (Number.isInteger(seconds) && (seconds as number) >= 60 && (seconds as number) % 60 === 0);
+}
+
 /**
- * Checks every `AlarmSettings` entry of a component's alarm arguments (keys other than settings
- * objects, such as `topicArn` or nested groups named in `nested`, are skipped or recursed into), so
- * that a bad threshold or period fails before any resource is registered, naming the field.
+ * The longest time PutMetricAlarm lets an alarm evaluate (period x evaluation periods): one day for
+ * periods under an hour, seven days otherwise.
  */
-export function checkAlarmSettings(
-    component: string,
-    name: string,
-    alarms: object | undefined,
-    prefix = "alarms",
-    nested: string[] = [],
-): void {
+export function maxEvaluationRangeSeconds(periodSeconds: number): number {
+    return periodSeconds < 3600 ? 86400 : 604800;
+}
+
+/**
+ * Checks a component's alarm arguments against the alarms it knows (`shape`), so that a typo'd key,
+ * a bad threshold or a period CloudWatch would reject fails before any resource is registered,
+ * naming the field. Each entry is checked with the values the alarm will really get: settings, else
+ * the spec's defaults (a `datapointsToAlarm` of 3 against a default of 1 evaluation period is
+ * rejected here, not by PutMetricAlarm at deploy time).
+ */
+export function checkAlarmSettings(component: string, name: string, alarms: unknown, shape: AlarmArgsShape, prefix = "alarms"): void {
     const fail = (field: string, message: string): never => {
         throw new ComponentArgumentError(component, name, field, message);
     };
-    for (const [key, settings] of Object.entries(alarms ?? {}) as [string, unknown][]) {
-        const field = `${prefix}.${key}`;
-        if (nested.includes(key)) {
-            checkAlarmSettings(component, name, settings as object | undefined, field);
-            continue;
-        }
-        if (key === "topicArn" || settings === undefined) continue;
-        if (settings === null || typeof settings !== "object" || pulumi.Output.isInstance(settings)) {
-            fail(field, `must be alarm settings ({ enabled, threshold, evaluationPeriods, datapointsToAlarm, periodSeconds }), got ${JSON.stringify(settings)}`);
-        }
-        const s = settings as AlarmSettings;
-        if (s.enabled !== undefined && typeof s.enabled !== "boolean") fail(`${field}.enabled`, `must be true or false, got ${JSON.stringify(s.enabled)}`);
-        if (s.threshold !== undefined && !(Number.isFinite(s.threshold) && s.threshold >= 0)) fail(`${field}.threshold`, `must be a number >= 0, got ${s.threshold}`);
-        const periods = s.evaluationPeriods;
-        if (periods !== undefined && !(Number.isInteger(periods) && periods >= 1)) fail(`${field}.evaluationPeriods`, `must be an integer >= 1, got ${periods}`);
-        const points = s.datapointsToAlarm;
-        if (points !== undefined && !(Number.isInteger(points) && points >= 1 && points <= (periods ?? points))) {
-            fail(`${field}.datapointsToAlarm`, `must be an integer from 1 to evaluationPeriods, got ${points}`);
-        }
-        const period = s.periodSeconds;
-        if (period !== undefined && !(period === 10 || period === 30 || (Number.isInteger(period) && period >= 60 && period % 60 === 0))) {
-            fail(`${field}.periodSeconds`, `must be 10, 30 or a multiple of 60, got ${period}`);
-        }
+    if (alarms === undefined) return;
+    if (alarms === null || typeof alarms !== "object" || Array.isArray(alarms) || pulumi.Output.isInstance(alarms)) {
+        fail(prefix, `must be an object of alarm settings, got ${JSON.stringify(alarms)}`);
+    }
+    const nested = shape.nested ?? {};
+    const known = [...(shape.topicArn ? ["topicArn"] : []), ...Object.keys(shape.alarms), ...Object.keys(nested)];
+    for (const key of Object.keys(alarms as object)) {
+        if (!known.includes(key)) fail(`${prefix}.${key}`, `is not an alarm setting of ${component} (known: ${known.join(", ")})`);
+    }
+    const entries = alarms as Record<string, unknown>;
+    if (shape.topicArn && (entries.topicArn === undefined || entries.topicArn === null || entries.topicArn === "")) {
+        fail(`${prefix}.topicArn`, "is required: the SNS topic ARN the alarms notify");
+    }
+    for (const [key, group] of Object.entries(nested)) checkAlarmSettings(component, name, entries[key], { alarms: group }, `${prefix}.${key}`);
+    for (const [key, defaults] of Object.entries(shape.alarms)) checkOneAlarm(fail, `${prefix}.${key}`, entries[key], defaults);
+}
+
+/** Checks the settings of one alarm against the values the alarm will get. */
+function checkOneAlarm(fail: (field: string, message: string) => never, field: string, settings: unknown, defaults: AlarmDefaults): void {
+    if (settings === undefined) return;
+    if (settings === null || typeof settings !== "object" || Array.isArray(settings) || pulumi.Output.isInstance(settings)) {
+        fail(field, `must be alarm settings ({ enabled, threshold, evaluationPeriods, datapointsToAlarm, periodSeconds }), got ${JSON.stringify(settings)}`);
+    }
+    const s = settings as AlarmSettings;
+    const allowed = ["enabled", "threshold", "evaluationPeriods", "datapointsToAlarm", "periodSeconds"];
+    for (const key of Object.keys(s)) if (!allowed.includes(key)) fail(`${field}.${key}`, `is not an alarm setting (known: ${allowed.join(", ")})`);
+    if (s.enabled !== undefined && typeof s.enabled !== "boolean") fail(`${field}.enabled`, `must be true or false, got ${JSON.stringify(s.enabled)}`);
+    if (s.threshold !== undefined && !(typeof s.threshold === "number" && Number.isFinite(s.threshold) && s.threshold >= 0)) {
+        fail(`${field}.threshold`, `must be a number >= 0, got ${s.threshold}`);
+    }
+    if (s.evaluationPeriods !== undefined && !(Number.isInteger(s.evaluationPeriods) && s.evaluationPeriods >= 1)) {
+        fail(`${field}.evaluationPeriods`, `must be an integer >= 1, got ${s.evaluationPeriods}`);
+    }
+    if (s.periodSeconds !== undefined && !isAlarmPeriod(s.periodSeconds)) fail(`${field}.periodSeconds`, `must be 10, 20, 30 or a multiple of 60, got ${s.periodSeconds}`);
+    const periods = s.evaluationPeriods ?? defaults.evaluationPeriods;
+    const points = s.datapointsToAlarm;
+    if (points !== undefined && !(Number.isInteger(points) && points >= 1 && points <= periods)) {
+        const source = s.evaluationPeriods === undefined ? `the default ${periods}` : `${periods}`;
+        fail(`${field}.datapointsToAlarm`, `must be an integer from 1 to evaluationPeriods (${source}), got ${points}`);
+    }
+    const period = s.periodSeconds ?? defaults.periodSeconds ?? 60;
+    const range = period * periods;
+    if (range > maxEvaluationRangeSeconds(period)) {
+        fail(
+            `${field}.evaluationPeriods`,
+            `x periodSeconds must be at most ${maxEvaluationRangeSeconds(period)} s (${period < 3600 ? "one day for periods under an hour" : "seven days"}), got ${periods} x ${period} s = ${range} s`,
+        );
     }
 }
 

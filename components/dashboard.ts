@@ -1,5 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { DASHBOARD_NAME } from "./awsLimits";
+import { compareCodePoints } from "./codePointOrder";
 import { ComponentArgumentError } from "./types";
 
 /** One metric line of a widget: namespace, metric name, dimensions and statistic. */
@@ -52,9 +54,33 @@ export function metricWidget(title: string, lines: MetricLine[], region: string,
     }));
 }
 
-/** An alarm-status widget listing alarms by ARN. */
-export function alarmWidget(title: string, alarmArns: pulumi.Input<string>[], width = 24, height = 3): pulumi.Output<DashboardWidget> {
-    return pulumi.all(alarmArns).apply((alarms): DashboardWidget => ({ type: "alarm", width, height, properties: { title, alarms: [...alarms].sort() } }));
+/** The most alarms CloudWatch lets one alarm-status widget list. */
+export const MAX_ALARMS_PER_WIDGET = 100;
+
+/**
+ * Alarm-status widgets listing alarms by ARN: one widget per 100 alarms (CloudWatch's limit per
+ * widget), titled `title (1/2)`, `title (2/2)` when there are several. Each widget sorts its alarms
+ * by state, ALARM first, then by the time of their last state change (`sortBy:
+ * "stateUpdatedTimestamp"`), so what is firing is at the top. ARNs are assigned to widgets in code
+ * point order, so the body is the same on every run.
+ */
+export function alarmWidgets(title: string, alarmArns: pulumi.Input<string>[], width = 24, height = 3): pulumi.Output<DashboardWidget>[] {
+    const sorted = pulumi.all(alarmArns).apply((arns) => [...arns].sort(compareCodePoints));
+    const count = Math.max(1, Math.ceil(alarmArns.length / MAX_ALARMS_PER_WIDGET));
+    return Array.from({ length: count }, (_, i) =>
+        sorted.apply(
+            (arns): DashboardWidget => ({
+                type: "alarm",
+                width,
+                height,
+                properties: {
+                    title: count > 1 ? `${title} (${i + 1}/${count})` : title,
+                    alarms: arns.slice(i * MAX_ALARMS_PER_WIDGET, (i + 1) * MAX_ALARMS_PER_WIDGET),
+                    sortBy: "stateUpdatedTimestamp",
+                },
+            }),
+        ),
+    );
 }
 
 /**
@@ -102,6 +128,9 @@ export class PlatformDashboard extends pulumi.ComponentResource {
 
     constructor(name: string, args: PlatformDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
         if (!args.rows || args.rows.length === 0) throw new ComponentArgumentError("PlatformDashboard", name, "rows", "must hold at least one row");
+        if (typeof args.dashboardName === "string" && !DASHBOARD_NAME.test(args.dashboardName)) {
+            throw new ComponentArgumentError("PlatformDashboard", name, "dashboardName", `must be 1-255 characters of A-Z a-z 0-9 - _, got "${args.dashboardName}"`);
+        }
         super("bellyfed:monitoring:PlatformDashboard", name, {}, opts);
         this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName: args.dashboardName, dashboardBody: layoutDashboard(args.rows) }, { parent: this });
         this.dashboardName = this.dashboard.dashboardName;

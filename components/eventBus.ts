@@ -1,15 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EventPattern, EventPatternError, validateEventPattern } from "../event-patterns";
-import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
+import { AlarmCatalog, AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
-import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument, uniqueSid } from "./types";
 
 export interface EventBusArgs {
     /** Physical bus name. Default: auto-named from the component name. */
     busName?: pulumi.Input<string>;
-    /** Days the archive keeps every event on the bus; 0 or unset means no archive. */
+    /**
+     * Days the archive keeps every event on the bus; 0 or unset means no archive. EventBridge sets no
+     * maximum, but a replay only helps while the consumers still accept events that old (the
+     * platform's analytics consumer refuses events older than about 30 days).
+     */
     archiveRetentionDays?: number;
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     transforms?: {
@@ -61,9 +65,12 @@ export class EventBus extends pulumi.ComponentResource {
         this.registerOutputs({ name: this.name, arn: this.arn, archiveArn: this.archive?.arn });
     }
 
-    /** The statement that lets a principal publish to this bus and no other. */
+    /**
+     * The statement that lets a principal publish to this bus and no other. Its Sid names the bus
+     * (`PublishTo<Bus><hash>`), so a function publishing to two buses gets two distinct statements.
+     */
     publishStatement(): PolicyStatement {
-        return { Sid: "PublishToBus", Effect: "Allow", Action: ["events:PutEvents"], Resource: this.arn };
+        return { Sid: uniqueSid("PublishTo", this.logicalName), Effect: "Allow", Action: ["events:PutEvents"], Resource: this.arn };
     }
 
     /**
@@ -86,6 +93,14 @@ export const RULE_TAG = "bellyfed:rule";
 /** Tag on a route's target DLQ: the same `<bus>/<route>` value. */
 export const ROUTE_TAG = "bellyfed:route";
 
+/** A route's alarms by settings key, with the evaluation periods their specs default to. */
+export const EVENT_ROUTE_ALARMS = {
+    targetDlqMessages: { evaluationPeriods: 1 },
+    failedInvocations: { evaluationPeriods: 1 },
+    invocationsSentToDlq: { evaluationPeriods: 1 },
+    invocationsFailedToBeSentToDlq: { evaluationPeriods: 1 },
+} satisfies AlarmCatalog;
+
 /** The settings of one route from a bus to a processed queue. */
 export interface EventRouteArgs {
     /**
@@ -107,7 +122,11 @@ export interface EventRouteArgs {
     messageGroupId?: string;
     /** Seconds the target DLQ keeps undeliverable events (60..1209600). Default 1209600 (14 days). */
     targetDlqRetentionSeconds?: number;
-    /** SNS topic for the target-DLQ alarm's ALARM and OK notifications. Without it, no alarm. */
+    /**
+     * SNS topic for the ALARM and OK notifications of the route's four alarms (target DLQ depth,
+     * FailedInvocations, InvocationsSentToDlq, InvocationsFailedToBeSentToDlq; see `alarms`).
+     * Without it, the route has no alarms.
+     */
     alarmTopicArn?: pulumi.Input<string>;
     alarms?: {
         /**
@@ -157,16 +176,20 @@ export interface EventRouteDescription {
     targetDlqName: pulumi.Output<string>;
 }
 
-/** Letters and digits only, each dash-separated word capitalized: a valid policy Sid fragment. */
-function sidFragment(text: string): string {
-    return text
-        .split(/[^A-Za-z0-9]+/)
-        .filter(Boolean)
-        .map((w) => w[0].toUpperCase() + w.slice(1))
-        .join("");
+/**
+ * The Sid of a route's statements in the processed queue's policy and its target DLQ's policy: one
+ * per `<bus>/<route>`, and never the same for two routes (bus `a-b` route `c` and bus `a` route `b-c`
+ * share the words but not the hash).
+ */
+export function eventRouteSid(routeKey: string): string {
+    return uniqueSid("EventBridge", routeKey);
 }
 
-/** Validates a route before any of its resources exists; messages name `routes.<route>.<field>`. */
+/**
+ * Validates a route before any of its resources exists; messages name `routes.<route>.<field>`.
+ * This includes what the queue would refuse once the route's rule exists: a policy already written
+ * or a statement id already taken.
+ */
 function checkRoute(busName: string, routeName: string, args: EventRouteArgs): void {
     const fail = (field: string, message: string): never => {
         throw new ComponentArgumentError("EventBus", busName, field ? `routes.${routeName}.${field}` : `routes.${routeName}`, message);
@@ -174,7 +197,7 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
     if (typeof routeName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(routeName)) {
         fail("", "name must start with a lower-case letter and hold at most 40 lower-case letters, digits or dashes");
     }
-    checkAlarmSettings("EventBus", busName, args.alarms, `routes.${routeName}.alarms`);
+    checkAlarmSettings("EventBus", busName, args.alarms, { alarms: EVENT_ROUTE_ALARMS }, `routes.${routeName}.alarms`);
     try {
         validateEventPattern(args.pattern);
     } catch (error) {
@@ -183,7 +206,9 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
     }
     const queue = args.queue;
     // Duck-typed rather than instanceof: a program may load two copies of the library.
-    if (!queue || typeof (queue as Partial<ProcessedQueue>).allowEventBridgeRule !== "function" || !queue.encryption) fail("queue", "must be a ProcessedQueue");
+    const isQueue = (q: Partial<ProcessedQueue> | undefined) =>
+        !!q && typeof q.allowEventBridgeRule === "function" && typeof q.senderStatementProblem === "function" && !!q.encryption;
+    if (!isQueue(queue)) fail("queue", "must be a ProcessedQueue");
     const range = (field: keyof EventRouteArgs, min: number, max: number) => {
         const v = args[field];
         if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
@@ -204,6 +229,8 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
     if (queue.encryption.type === "kms" && isAwsManagedSqsKey(queue.encryption.keyArn)) {
         fail("queue", `"${queue.logicalName}" is encrypted with the AWS-managed key alias/aws/sqs, which EventBridge cannot use; use SSE-SQS or a customer-managed key`);
     }
+    const problem = queue.senderStatementProblem(eventRouteSid(`${busName}/${routeName}`));
+    if (problem) fail("queue", `"${queue.logicalName}": its policy ${problem}`);
 }
 
 /**
@@ -266,8 +293,9 @@ export class EventRoute extends pulumi.ComponentResource {
             ),
             { parent: this },
         );
+        const sid = eventRouteSid(this.routeKey);
         const sendForThisRule = (queueArn: pulumi.Input<string>): PolicyStatement => ({
-            Sid: `EventBridge${sidFragment(this.routeKey)}`,
+            Sid: sid,
             Effect: "Allow",
             Principal: { Service: "events.amazonaws.com" },
             Action: "sqs:SendMessage",
@@ -297,7 +325,8 @@ export class EventRoute extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        queue.allowEventBridgeRule(`EventBridge${sidFragment(this.routeKey)}`, this.rule.arn);
+        // Cannot fail: checkRoute asked the queue before anything was registered.
+        queue.allowEventBridgeRule(sid, this.rule.arn);
 
         this.target = new aws.cloudwatch.EventTarget(
             name,
@@ -339,7 +368,7 @@ export class EventRoute extends pulumi.ComponentResource {
                 description: `${this.routeKey}: EventBridge could not deliver events to ${queue} (after its retries); they wait in the target DLQ.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: EVENT_ROUTE_ALARMS.targetDlqMessages.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, args.alarms?.targetDlqMessages, tags),
             createAlarm(this, `${name}-failed-invocations`, { topicArn }, {
@@ -347,7 +376,7 @@ export class EventRoute extends pulumi.ComponentResource {
                 description: `${this.routeKey}: EventBridge failed to deliver matched events to ${queue} for good (queue policy, KMS key or deleted queue). They went to the target DLQ unless the failed-to-dlq alarm fires too.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: EVENT_ROUTE_ALARMS.failedInvocations.evaluationPeriods,
                 // No matched events means no failures.
                 treatMissingData: "notBreaching",
             }, args.alarms?.failedInvocations, tags),
@@ -356,7 +385,7 @@ export class EventRoute extends pulumi.ComponentResource {
                 description: `${this.routeKey}: events were sent to the rule's target DLQ instead of ${queue}.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: EVENT_ROUTE_ALARMS.invocationsSentToDlq.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, args.alarms?.invocationsSentToDlq, tags),
             createAlarm(this, `${name}-failed-to-dlq`, { topicArn }, {
@@ -364,7 +393,7 @@ export class EventRoute extends pulumi.ComponentResource {
                 description: `${this.routeKey}: EventBridge could deliver events neither to ${queue} nor to the target DLQ (its policy, key or the DLQ itself): those events are lost.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: EVENT_ROUTE_ALARMS.invocationsFailedToBeSentToDlq.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, args.alarms?.invocationsFailedToBeSentToDlq, tags),
         ];

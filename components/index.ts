@@ -8,3 +8,5 @@ export * from "./alarmTopic";
 export * from "./queryApi";
 export * from "./alarms";
 export * from "./dashboard";
+export * from "./awsLimits";
+export * from "./codePointOrder";

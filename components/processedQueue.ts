@@ -2,8 +2,9 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { keyAdministrationStatement } from "./alarmTopic";
+import { isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
-import { ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
+import { checkFunctionArgs, FUNCTION_ALARMS, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
 /** Tag keys the ops CLI finds processed queues by (see README, "Tagging contract"). */
@@ -49,6 +50,16 @@ export interface ProcessedQueueAlarms {
     consumerDurationP99PercentOfTimeout?: AlarmSettings;
 }
 
+/** The queue's alarms by settings key, with the evaluation periods their specs default to. */
+export const PROCESSED_QUEUE_ALARMS = {
+    dlqMessages: { evaluationPeriods: 1 },
+    oldestMessageAgeSeconds: { evaluationPeriods: 3 },
+    queueDepth: { evaluationPeriods: 5 },
+    consumerErrors: FUNCTION_ALARMS.errors,
+    consumerThrottles: FUNCTION_ALARMS.throttles,
+    consumerDurationP99PercentOfTimeout: FUNCTION_ALARMS.durationP99PercentOfTimeout,
+};
+
 export interface ProcessedQueueArgs {
     /** The consuming function: callback factory, its own permissions (queue access is added), sizing. */
     consumer: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags" | "alarms">;
@@ -84,7 +95,7 @@ export interface ProcessedQueueArgs {
     alarmTopicArn?: pulumi.Input<string>;
     /** Thresholds of the alarms (see ProcessedQueueAlarms for the defaults). */
     alarms?: ProcessedQueueAlarms;
-    /** Retention of the consumer's log group, in days. Default 14. */
+    /** Retention of the consumer's log group, in days: one of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, ...). Default 14. */
     logRetentionDays?: pulumi.Input<number>;
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     transforms?: {
@@ -142,7 +153,13 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
         if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
         return v;
     };
-    if (!args || typeof args.consumer?.callbackFactory !== "function") fail("consumer.callbackFactory", "must be a callback factory function");
+    if (!args || typeof args !== "object") throw new ComponentArgumentError("ProcessedQueue", name, "args", "must be the queue's arguments (an object with a consumer)");
+    // The consumer is checked here, with the names the caller wrote (consumer.memorySize, ...), not
+    // by the ServerlessFunction once the queue component is registered.
+    checkFunctionArgs("ProcessedQueue", name, args.consumer, "consumer");
+    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    }
 
     const fifo = args.fifo ?? false;
     if (args.contentBasedDeduplication !== undefined && !fifo) fail("contentBasedDeduplication", "applies to FIFO queues only (set fifo: true)");
@@ -186,7 +203,7 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
         if (encryption.dataKeyReuseSeconds !== undefined) integer("encryption.dataKeyReuseSeconds", encryption.dataKeyReuseSeconds, 300, 60, 86400);
     }
 
-    checkAlarmSettings("ProcessedQueue", name, args.alarms);
+    checkAlarmSettings("ProcessedQueue", name, args.alarms, { alarms: PROCESSED_QUEUE_ALARMS });
     return {
         fifo,
         contentBasedDeduplication: fifo ? (args.contentBasedDeduplication ?? true) : false,
@@ -227,8 +244,11 @@ function tlsOnlyStatement(queueArn: pulumi.Input<string>): PolicyStatement {
  *
  * Senders are granted through the queue's one policy: `allowEventBridgeRule` (called by
  * `EventBus.route`) adds a statement. SQS keeps a single policy per queue, so statements are
- * collected while the program declares routes and the policy is written once they are done (at
- * the end of the current synchronous program step, or at `sealPolicy()`).
+ * collected while the program declares routes, and the policy is written (sealed) at a fixed point:
+ * at the end of the synchronous code that created the queue (a microtask the constructor queues,
+ * which runs before any `await`, timer or I/O callback of the program resumes), or earlier at
+ * `sealPolicy()`. Declare every route to a queue right after creating it, before the program's next
+ * `await`; a route declared later is rejected before any of its resources is registered.
  */
 export class ProcessedQueue extends pulumi.ComponentResource {
     readonly queue: aws.sqs.Queue;
@@ -446,8 +466,10 @@ export class ProcessedQueue extends pulumi.ComponentResource {
             ),
             { parent: this },
         );
-        // Routes are declared right after the queue, in the same synchronous step of the program.
-        setImmediate(() => this.sealPolicy());
+        // Routes are declared right after the queue, in the same synchronous run of the program. A
+        // microtask runs when that run ends and before anything the program awaits resumes, so which
+        // routes make it into the policy never depends on timers or event-loop phases.
+        queueMicrotask(() => this.sealPolicy());
 
         this.eventSourceMapping = new aws.lambda.EventSourceMapping(
             `${name}-consumer`,
@@ -503,19 +525,22 @@ export class ProcessedQueue extends pulumi.ComponentResource {
         });
     }
 
+    /**
+     * Why a sender statement with this Sid cannot be added now, or undefined when it can: the policy
+     * is sealed, or the Sid is taken. EventBus.route asks before registering any of a route's resources.
+     */
+    senderStatementProblem(sid: string | undefined): string | undefined {
+        if (this.sealed) {
+            return "is already written (at the end of the synchronous code that created the queue); declare every route to the queue before the program's next await";
+        }
+        if (sid && this.senderStatements.some((s) => s.Sid === sid)) return `already has a statement "${sid}"`;
+        return undefined;
+    }
+
     /** Adds a statement to the queue policy; only before the policy is sealed. */
     addSenderStatement(statement: PolicyStatement): void {
-        if (this.sealed) {
-            throw new ComponentArgumentError(
-                "ProcessedQueue",
-                this.logicalName,
-                "policy",
-                `is already written; declare routes to the queue in the same synchronous step as the queue (statement ${statement.Sid ?? "without Sid"})`,
-            );
-        }
-        if (statement.Sid && this.senderStatements.some((s) => s.Sid === statement.Sid)) {
-            throw new ComponentArgumentError("ProcessedQueue", this.logicalName, "policy", `already has a statement "${statement.Sid}"`);
-        }
+        const problem = this.senderStatementProblem(statement.Sid);
+        if (problem) throw new ComponentArgumentError("ProcessedQueue", this.logicalName, "policy", `${problem} (statement ${statement.Sid ?? "without Sid"})`);
         this.senderStatements.push(statement);
     }
 
@@ -577,7 +602,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                     description: `${name}: messages failed ${settings.maxReceiveCount} times and wait in the DLQ. Inspect them with the ops CLI, fix the cause, then redrive.`,
                     threshold: 1,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    evaluationPeriods: 1,
+                    evaluationPeriods: PROCESSED_QUEUE_ALARMS.dlqMessages.evaluationPeriods,
                     // An empty DLQ reports nothing for a while: no data means no dead letters.
                     treatMissingData: "notBreaching",
                 },
@@ -593,7 +618,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                     description: `${name}: the oldest message is older than retries alone explain; the consumer is falling behind or stopped (check its errors, throttles and the mapping's state).`,
                     threshold: backlogSeconds,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    evaluationPeriods: 3,
+                    evaluationPeriods: PROCESSED_QUEUE_ALARMS.oldestMessageAgeSeconds.evaluationPeriods,
                     treatMissingData: "notBreaching",
                 },
                 alarms.oldestMessageAgeSeconds,
@@ -608,7 +633,7 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                     description: `${name}: the backlog keeps growing; the consumer cannot keep up (raise maxConcurrency or batch size) or is failing.`,
                     threshold: 1000,
                     comparisonOperator: "GreaterThanOrEqualToThreshold",
-                    evaluationPeriods: 5,
+                    evaluationPeriods: PROCESSED_QUEUE_ALARMS.queueDepth.evaluationPeriods,
                     treatMissingData: "notBreaching",
                 },
                 alarms.queueDepth,

@@ -1,8 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
+import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
-import { FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
+import { checkFunctionArgs, FUNCTION_ALARMS, FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -17,6 +18,13 @@ export interface QueryRoute {
     /** The function serving the route: callback factory, permissions, environment, sizing. */
     handler: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags">;
 }
+
+/** The API's own alarms by settings key, with the evaluation periods their specs default to. */
+export const QUERY_API_ALARMS = {
+    serverErrors: { evaluationPeriods: 5 },
+    clientErrorRatePercent: { evaluationPeriods: 5 },
+    latencyP99Ms: { evaluationPeriods: 5 },
+};
 
 /** The API's alarms (HTTP API metrics, dimension ApiId); created only when `topicArn` is given. */
 export interface QueryApiAlarmArgs extends AlarmDestination {
@@ -41,11 +49,18 @@ export interface QueryApiAlarmArgs extends AlarmDestination {
 export interface QueryApiArgs {
     /** Routes by logical name (the name prefixes the route's resources, keep it stable). At least one. */
     routes: Record<string, QueryRoute>;
-    /** Stage-wide throttling. Default 100 requests/s steady, burst 200. */
+    /**
+     * Stage-wide throttling: `rateLimit` requests per second (a number >= 0) and `burstLimit` (a whole
+     * number >= 0). Default 100 requests/s steady, burst 200. API Gateway caps both at the account's
+     * per-Region quota (10,000 / 5,000 by default, adjustable), so no fixed maximum is checked here.
+     */
     throttling?: { rateLimit?: pulumi.Input<number>; burstLimit?: pulumi.Input<number> };
-    /** Allowed CORS origins. Default `["*"]`. Passed to the functions as CORS_ALLOW_ORIGINS too. */
+    /**
+     * Allowed CORS origins: `"*"` or `scheme://host[:port]` (no path, no trailing `/`). Default
+     * `["*"]`. Passed to the functions as CORS_ALLOW_ORIGINS too.
+     */
     corsAllowOrigins?: string[];
-    /** Retention of the access log group and of every route function's log group. Default 14. */
+    /** Retention of the access log group and of every route function's log group: a CloudWatch Logs value. Default 14. */
     logRetentionDays?: pulumi.Input<number>;
     /** Per-route CloudWatch metrics (extra cost). Default false. */
     detailedMetrics?: boolean;
@@ -83,7 +98,7 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
     integrationError: "$context.integrationErrorMessage",
 });
 
-/** Validates the routes before any resource exists, naming the offending route. */
+/** Validates the routes, their handlers included, before any resource exists, naming the offending route. */
 function checkRoutes(name: string, routes: Record<string, QueryRoute>): void {
     const entries = Object.entries(routes ?? {});
     if (entries.length === 0) throw new ComponentArgumentError("QueryApi", name, "routes", "must declare at least one route");
@@ -93,6 +108,7 @@ function checkRoutes(name: string, routes: Record<string, QueryRoute>): void {
         if (!/^[a-z][a-zA-Z0-9-]{0,39}$/.test(routeName)) {
             throw new ComponentArgumentError("QueryApi", name, field, "name must start with a lower-case letter and hold at most 40 letters, digits or dashes");
         }
+        if (!route || typeof route !== "object") throw new ComponentArgumentError("QueryApi", name, field, "must be a route ({ method, path, handler })");
         if (!METHODS.includes(route.method)) {
             throw new ComponentArgumentError("QueryApi", name, `${field}.method`, `must be one of ${METHODS.join(", ")}, got "${route.method}"`);
         }
@@ -102,7 +118,26 @@ function checkRoutes(name: string, routes: Record<string, QueryRoute>): void {
         const key = `${route.method} ${route.path}`;
         if (seen.has(key)) throw new ComponentArgumentError("QueryApi", name, `${field}`, `repeats route key "${key}" of routes.${seen.get(key)}`);
         seen.set(key, routeName);
+        checkFunctionArgs("QueryApi", name, route.handler, `${field}.handler`);
     }
+}
+
+/** Validates the stage and API settings (throttling, CORS, log retention) before any resource exists. */
+function checkApiSettings(name: string, args: QueryApiArgs): void {
+    const fail = (field: string, message: string): never => {
+        throw new ComponentArgumentError("QueryApi", name, field, message);
+    };
+    const rate = args.throttling?.rateLimit;
+    if (typeof rate === "number" && !(Number.isFinite(rate) && rate >= 0)) fail("throttling.rateLimit", `must be a number of requests per second >= 0, got ${rate}`);
+    const burst = args.throttling?.burstLimit;
+    if (typeof burst === "number" && !(Number.isInteger(burst) && burst >= 0)) fail("throttling.burstLimit", `must be a whole number of requests >= 0, got ${burst}`);
+    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    }
+    if (args.corsAllowOrigins !== undefined && !Array.isArray(args.corsAllowOrigins)) fail("corsAllowOrigins", `must be a list of origins, got ${JSON.stringify(args.corsAllowOrigins)}`);
+    (args.corsAllowOrigins ?? []).forEach((origin, i) => {
+        if (!isCorsOrigin(origin)) fail(`corsAllowOrigins[${i}]`, `${CORS_ORIGIN_RULE}, got ${JSON.stringify(origin)}`);
+    });
 }
 
 /** The execute-api source ARN suffix of a route: path parameters become wildcards. */
@@ -131,7 +166,8 @@ export class QueryApi extends pulumi.ComponentResource {
 
     constructor(name: string, args: QueryApiArgs, opts?: pulumi.ComponentResourceOptions) {
         checkRoutes(name, args.routes);
-        checkAlarmSettings("QueryApi", name, args.alarms, "alarms", ["functions"]);
+        checkApiSettings(name, args);
+        checkAlarmSettings("QueryApi", name, args.alarms, { alarms: QUERY_API_ALARMS, topicArn: true, nested: { functions: FUNCTION_ALARMS } });
         const origins = args.corsAllowOrigins ?? ["*"];
         super("bellyfed:api:QueryApi", name, {}, opts);
         this.logicalName = name;
@@ -247,7 +283,7 @@ export class QueryApi extends pulumi.ComponentResource {
                 description: `${name}: the API answers 5xx (function errors, timeouts or integration failures). Check the access log's integrationError and the functions' logs.`,
                 threshold: 5,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 5,
+                evaluationPeriods: QUERY_API_ALARMS.serverErrors.evaluationPeriods,
                 datapointsToAlarm: 3,
                 // No traffic means no server errors.
                 treatMissingData: "notBreaching",
@@ -261,7 +297,7 @@ export class QueryApi extends pulumi.ComponentResource {
                 description: `${name}: ${clientPercent}% or more of requests get 4xx (bad ids, unknown routes, throttling 429s). A client release or a scraper is the usual cause.`,
                 threshold: clientPercent,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 5,
+                evaluationPeriods: QUERY_API_ALARMS.clientErrorRatePercent.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, alarms.clientErrorRatePercent, tags),
             createAlarm(this, `${name}-latency-p99`, alarms, {
@@ -270,7 +306,7 @@ export class QueryApi extends pulumi.ComponentResource {
                 description: `${name}: p99 latency is high; check the functions' duration and DynamoDB latency.`,
                 threshold: 2000,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 5,
+                evaluationPeriods: QUERY_API_ALARMS.latencyP99Ms.evaluationPeriods,
                 // Keep the last state through quiet periods rather than flapping to OK.
                 treatMissingData: "missing",
             }, alarms.latencyP99Ms, tags),

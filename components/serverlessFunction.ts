@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
-import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
+import { AlarmCatalog, AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
+import { isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
 
@@ -15,6 +16,13 @@ export interface FunctionAlarmArgs extends AlarmDestination {
     /** Duration p99 >= threshold percent of the timeout. Default 80 (%), 3 of 3 one-minute periods. */
     durationP99PercentOfTimeout?: AlarmSettings;
 }
+
+/** The function's alarms by settings key, with the evaluation periods their specs default to. */
+export const FUNCTION_ALARMS = {
+    errors: { evaluationPeriods: 1 },
+    throttles: { evaluationPeriods: 1 },
+    durationP99PercentOfTimeout: { evaluationPeriods: 3 },
+} satisfies AlarmCatalog;
 
 /** A function returning the Lambda handler; Pulumi serializes it (and what it captures) into the code archive. */
 export type CallbackFactory = aws.lambda.CallbackFactory<any, any>;
@@ -34,11 +42,11 @@ export interface ServerlessFunctionArgs {
     policyStatements?: pulumi.Input<PolicyStatement>[];
     /** Environment variables; resource names reach the code this way. */
     environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
-    /** Memory in MB. Default 256. */
+    /** Memory in MB (128..10240). Default 256. */
     memorySize?: pulumi.Input<number>;
     /** Timeout in seconds (1..900). Default 10. A number (not an Input): queues derive their visibility timeout from it. */
     timeoutSeconds?: number;
-    /** Retention of the function's log group, in days. Default 14. */
+    /** Retention of the function's log group, in days: one of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, ...). Default 14. */
     logRetentionDays?: pulumi.Input<number>;
     /** Lambda runtime. Default `nodejs22.x`. */
     runtime?: string;
@@ -47,8 +55,9 @@ export interface ServerlessFunctionArgs {
     /** Reserved concurrency; unset means the account's unreserved pool. */
     reservedConcurrentExecutions?: pulumi.Input<number>;
     /**
-     * Packages left out of the uploaded archive. Default: the `@aws-sdk/*` packages of the program's
-     * package.json, which the Lambda Node.js runtime already provides.
+     * More packages to leave out of the uploaded archive, added to the ones always left out: the
+     * `@aws-sdk/*` packages of the program's package.json, which the Lambda Node.js runtime already
+     * provides. Default none.
      */
     excludePackages?: string[];
     /** Tags on the function, its role and its log group. Default none. */
@@ -78,6 +87,41 @@ export function runtimeProvidedPackages(packageJsonPath = path.resolve("package.
     }
 }
 
+/** The settings of a function that other components derive values from, after defaults. */
+export interface CheckedFunctionArgs {
+    timeoutSeconds: number;
+}
+
+/**
+ * Checks a function's arguments before anything is registered, for ServerlessFunction and for the
+ * components that build one (QueryApi per route, ProcessedQueue's consumer), which pass their own
+ * component name and the field prefix (`routes.<route>.handler`, `consumer`) so the error names the
+ * argument the caller wrote. Values that are Outputs are checked by AWS at deploy time instead.
+ */
+export function checkFunctionArgs(component: string, name: string, args: Partial<ServerlessFunctionArgs> | undefined, prefix = ""): CheckedFunctionArgs {
+    const fail = (field: string, message: string): never => {
+        throw new ComponentArgumentError(component, name, prefix ? `${prefix}.${field}` : field, message);
+    };
+    if (!args || typeof args !== "object") {
+        throw new ComponentArgumentError(component, name, prefix || "args", "must be the function's arguments (an object with a callbackFactory)");
+    }
+    if (typeof args.callbackFactory !== "function") fail("callbackFactory", "must be a callback factory function");
+    const timeoutSeconds = args.timeoutSeconds ?? 10;
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) fail("timeoutSeconds", `must be an integer from 1 to 900, got ${timeoutSeconds}`);
+    const memory = args.memorySize;
+    if (typeof memory === "number" && !(Number.isInteger(memory) && memory >= LAMBDA_MEMORY_MB.min && memory <= LAMBDA_MEMORY_MB.max)) {
+        fail("memorySize", `must be an integer from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max} (MB), got ${memory}`);
+    }
+    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    }
+    if (args.architecture !== undefined && args.architecture !== "arm64" && args.architecture !== "x86_64") {
+        fail("architecture", `must be "arm64" or "x86_64", got ${JSON.stringify(args.architecture)}`);
+    }
+    checkAlarmSettings(component, name, args.alarms, { alarms: FUNCTION_ALARMS, topicArn: true }, prefix ? `${prefix}.alarms` : "alarms");
+    return { timeoutSeconds };
+}
+
 /**
  * A Lambda function built from a callback factory, with its own role (inline least-privilege policy,
  * never the FullAccess defaults of CallbackFunction), its own log group with retention, and JSON
@@ -97,14 +141,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
     readonly alarms: aws.cloudwatch.MetricAlarm[] = [];
 
     constructor(name: string, args: ServerlessFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
-        const timeoutSeconds = args.timeoutSeconds ?? 10;
-        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) {
-            throw new ComponentArgumentError("ServerlessFunction", name, "timeoutSeconds", `must be an integer from 1 to 900, got ${timeoutSeconds}`);
-        }
-        if (typeof args.callbackFactory !== "function") {
-            throw new ComponentArgumentError("ServerlessFunction", name, "callbackFactory", "must be a function");
-        }
-        checkAlarmSettings("ServerlessFunction", name, args.alarms);
+        const { timeoutSeconds } = checkFunctionArgs("ServerlessFunction", name, args);
         super("bellyfed:compute:ServerlessFunction", name, {}, opts);
         this.timeoutSeconds = timeoutSeconds;
         this.logicalName = name;
@@ -160,8 +197,10 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                     timeout: timeoutSeconds,
                     reservedConcurrentExecutions: args.reservedConcurrentExecutions,
                     environment: { variables: args.environment ?? {} },
-                    loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
-                    codePathOptions: { extraExcludePackages: args.excludePackages ?? runtimeProvidedPackages() },
+                    // System logs at INFO: Lambda's START/REPORT platform lines (duration, billed duration, max
+                    // memory, init duration) are INFO; WARN would drop them.
+                    loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
+                    codePathOptions: { extraExcludePackages: [...new Set([...runtimeProvidedPackages(), ...(args.excludePackages ?? [])])] },
                     tags: args.tags,
                 },
                 args.transforms?.function,
@@ -186,7 +225,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                 description: `${name}: the function threw or timed out. Check its log group for the request ids.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: FUNCTION_ALARMS.errors.evaluationPeriods,
                 // No invocations means no errors.
                 treatMissingData: "notBreaching",
             }, alarms.errors, tags),
@@ -195,7 +234,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                 description: `${name}: invocations were throttled (concurrency limit reached); events wait or are retried.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: FUNCTION_ALARMS.throttles.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, alarms.throttles, tags),
             createAlarm(this, `${name}-duration-p99`, alarms, {
@@ -204,7 +243,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                 description: `${name}: p99 duration is at ${durationPercent}% of the ${this.timeoutSeconds}s timeout; timeouts are next.`,
                 threshold: Math.round(this.timeoutSeconds * 1000 * (durationPercent / 100)),
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 3,
+                evaluationPeriods: FUNCTION_ALARMS.durationP99PercentOfTimeout.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, { ...alarms.durationP99PercentOfTimeout, threshold: undefined }, tags),
         ];

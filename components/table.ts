@@ -7,6 +7,12 @@ import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
 /** Operations whose SystemErrors the table's alarm sums (a metric-math alarm holds at most 10 metrics). */
 export const TABLE_ALARM_OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchGetItem", "BatchWriteItem"];
 
+/** The table's alarms by settings key, with the evaluation periods their specs default to. */
+export const TABLE_ALARMS = {
+    throttledRequests: { evaluationPeriods: 3 },
+    systemErrors: { evaluationPeriods: 1 },
+};
+
 /** The table's alarms; created only when `topicArn` is given. */
 export interface TableAlarmArgs extends AlarmDestination {
     /** Read + write throttle events (Sum per minute) >= threshold. Default 1, 2 of 3 periods. */
@@ -23,9 +29,9 @@ export interface TableAlarmArgs extends AlarmDestination {
  * `readWriteStatement()` give least-privilege IAM statements on exactly this table.
  */
 export interface TableArgs {
-    /** Partition key attribute name (string-typed). */
+    /** Partition key attribute name (string-typed). Required. */
     hashKey: string;
-    /** Optional sort key attribute name (string-typed). */
+    /** Optional sort key attribute name (string-typed), different from `hashKey`. */
     rangeKey?: string;
     /** Point-in-time recovery. Default true (cheap insurance; turn off only for throwaway stacks). */
     pointInTimeRecovery?: pulumi.Input<boolean>;
@@ -53,13 +59,19 @@ export class Table extends pulumi.ComponentResource {
     private readonly logicalName: string;
 
     constructor(name: string, args: TableArgs, opts?: pulumi.ComponentResourceOptions) {
-        checkAlarmSettings("Table", name, args.alarms);
+        if (args?.hashKey === undefined || args.hashKey === "") {
+            throw new ComponentArgumentError("Table", name, "hashKey", "is required: the partition key attribute name");
+        }
         for (const field of ["hashKey", "rangeKey", "ttlAttribute"] as const) {
             const value = args[field];
             if (value !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(value)) {
                 throw new ComponentArgumentError("Table", name, field, `must be 1-255 characters of A-Z a-z 0-9 _ . -, got "${value}"`);
             }
         }
+        if (args.rangeKey !== undefined && args.rangeKey === args.hashKey) {
+            throw new ComponentArgumentError("Table", name, "rangeKey", `must differ from hashKey ("${args.hashKey}"): a key attribute is declared once`);
+        }
+        checkAlarmSettings("Table", name, args.alarms, { alarms: TABLE_ALARMS, topicArn: true });
         super("bellyfed:data:Table", name, {}, opts);
         this.logicalName = name;
         const attributes = [{ name: args.hashKey, type: "S" }];
@@ -106,7 +118,7 @@ export class Table extends pulumi.ComponentResource {
                 description: `${name}: requests are throttled. On-demand tables throttle when traffic more than doubles its previous peak within 30 minutes, or on a hot partition key.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 3,
+                evaluationPeriods: TABLE_ALARMS.throttledRequests.evaluationPeriods,
                 datapointsToAlarm: 2,
                 treatMissingData: "notBreaching",
             }, alarms.throttledRequests, tags),
@@ -119,7 +131,7 @@ export class Table extends pulumi.ComponentResource {
                 description: `${name}: DynamoDB returned 5xx errors (AWS side). The SDK retries them; check the AWS Health Dashboard if it persists.`,
                 threshold: 1,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
-                evaluationPeriods: 1,
+                evaluationPeriods: TABLE_ALARMS.systemErrors.evaluationPeriods,
                 treatMissingData: "notBreaching",
             }, alarms.systemErrors, tags),
         ];

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 
 /**
  * An escape hatch for one child resource: receives the args the component computed and returns the
@@ -32,6 +33,20 @@ export function applyTransform<T>(args: T, transform: ArgsTransform<T> | undefin
 /** A policy document as a JSON string Output, resolving every Input inside the statements. */
 export function policyDocument(statements: pulumi.Input<PolicyStatement>[]): pulumi.Output<string> {
     return pulumi.jsonStringify({ Version: "2012-10-17", Statement: statements });
+}
+
+/**
+ * A statement id that is unique per `key` and valid in every AWS policy (IAM allows only A-Z, a-z
+ * and 0-9): `prefix`, the words of `key` capitalized (readable in the console), then 8 hex digits of
+ * a hash of the exact key. The words alone would collide: `a-b/c` and `a/b-c` both read `ABC`.
+ */
+export function uniqueSid(prefix: string, key: string): string {
+    const words = key
+        .split(/[^A-Za-z0-9]+/)
+        .filter(Boolean)
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join("");
+    return `${prefix}${words}${createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
 }
 
 /** Fails before any child is registered: component arguments are checked first, naming the field. */

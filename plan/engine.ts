@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 // registration, which the resource graph needs. Pinned by the lock file; covered by test/plan.
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as settings from "@pulumi/pulumi/runtime/settings";
+import { compareCodePoints } from "../components/codePointOrder";
 import { DEFAULT_MOCK_ACCOUNT, MockAccount, mockCall, mockResourceState } from "./mockState";
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -69,11 +70,11 @@ function plain(value: any, archives?: { text?: string }[]): any {
             if (!value.assets) return { archive: value.path ?? value.uri };
             const text = value.assets["__index.js"]?.text;
             if (archives && text !== undefined) archives.push({ text });
-            return { archive: Object.keys(value.assets).sort() };
+            return { archive: Object.keys(value.assets).sort(compareCodePoints) };
         }
     }
     const out: Record<string, any> = {};
-    for (const key of Object.keys(value).sort()) out[key] = plain(value[key], archives);
+    for (const key of Object.keys(value).sort(compareCodePoints)) out[key] = plain(value[key], archives);
     return out;
 }
 
@@ -117,6 +118,21 @@ class RecordingMonitor extends MockMonitor {
 
 let queue: Promise<unknown> = Promise.resolve();
 
+/** The resources each failed run had registered when it failed, keyed by the error it threw. */
+const registeredByFailure = new WeakMap<object, CapturedResource[]>();
+
+/**
+ * The resources a program run had registered when it failed (`error` is what runUnderMocks
+ * rejected with), or undefined for an error that did not come from a run. Lets a test prove that
+ * a program fails "before any resource is registered" by looking at the registrations themselves.
+ */
+export function registeredBeforeFailure(error: unknown): CapturedResource[] | undefined {
+    return error !== null && typeof error === "object" ? registeredByFailure.get(error) : undefined;
+}
+
+/** How long a failed run waits for registrations already in flight before reporting them. */
+const FAILURE_SETTLE_MS = 5000;
+
 /**
  * Runs a Pulumi program under the mock engine and returns the resource graph it registered.
  * Runs are serialized: the Pulumi runtime is process-global, so two programs must never overlap.
@@ -134,13 +150,14 @@ async function runOnce<T>(options: RunOptions<T>): Promise<ProgramRun<T>> {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    let monitor: RecordingMonitor | undefined;
     try {
         const mocks: pulumi.runtime.Mocks = {
             newResource: (args) => mockResourceState(args.type, args.name, args.inputs, account),
             call: (args) => mockCall(args.token, args.inputs, account),
         };
         await pulumi.runtime.setMocks(mocks, options.project, options.stack, false);
-        const monitor = new RecordingMonitor(mocks);
+        monitor = new RecordingMonitor(mocks);
         settings.setMockOptions(monitor, options.project, options.stack, false);
         const regionDefault: Record<string, string> = options.defaultRegion === false ? {} : { "aws:region": account.region };
         pulumi.runtime.setAllConfig({ ...regionDefault, ...(options.config ?? {}) }, options.secretKeys);
@@ -159,6 +176,17 @@ async function runOnce<T>(options: RunOptions<T>): Promise<ProgramRun<T>> {
             result,
             functionCode: monitor.functionCode,
         };
+    } catch (error) {
+        if (monitor && error !== null && typeof error === "object") {
+            // Registrations the program started before it threw finish asynchronously: let them land
+            // (bounded: one waiting on an output that never resolves must not hang the failure).
+            let timer: NodeJS.Timeout | undefined;
+            const settled = (settings as any).waitForRPCs().catch(() => undefined);
+            await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, FAILURE_SETTLE_MS)))]);
+            clearTimeout(timer);
+            registeredByFailure.set(error, [...monitor.records]);
+        }
+        throw error;
     } finally {
         process.off("unhandledRejection", onRejection);
     }

@@ -128,7 +128,10 @@ export function mockResourceState(
             break;
         }
         case "aws:kms/key:Key": {
-            const keyId = `mrk-${createHash("sha1").update(logicalName).digest("hex").slice(0, 32)}`;
+            // A single-Region key id (a UUID); the mrk- prefix would mark a multi-Region key, which no
+            // component creates.
+            const hex = createHash("sha1").update(`${type}::${logicalName}`).digest("hex");
+            const keyId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
             Object.assign(state, { keyId, arn: arn("kms", `key/${keyId}`) });
             id = keyId;
             break;
@@ -165,9 +168,8 @@ export function mockResourceState(
             Object.assign(state, { uuid: id, arn: arn("lambda", `event-source-mapping:${id}`) });
             break;
         }
-        default: {
-            if (inputs.name === undefined && type.startsWith("aws:")) state.name = autoName();
-        }
+        // Other types (Integration, Route, Permission, QueuePolicy, RedriveAllowPolicy, TopicPolicy,
+        // policy attachments, ...) have no name attribute: their state is their inputs and an id.
     }
     return { id, state };
 }

@@ -1,3 +1,4 @@
+import { compareCodePoints } from "../components/codePointOrder";
 import { CapturedResource, ProgramRun } from "./engine";
 import { evaluatePolicies, PolicyResource, Violation } from "../policy/rules";
 import { runStack } from "./runStack";
@@ -17,8 +18,10 @@ export function toPolicyResources(resources: CapturedResource[]): PolicyResource
 }
 
 export function planDocument(run: ProgramRun<unknown>): PlanDocument {
-    // Registration order depends on promise timing; URN order is the same on every run.
-    const resources = [...run.resources].sort((a, b) => a.urn.localeCompare(b.urn));
+    // Registration order depends on promise timing; URN order (by code point, not by the locale's
+    // collation, which LANG / LC_ALL change) is the same on every run and every machine. Violations
+    // follow: rule by rule (POLICY_RULES order), each rule in this resource order.
+    const resources = [...run.resources].sort((a, b) => compareCodePoints(a.urn, b.urn));
     return {
         project: run.project,
         stack: run.stack,

@@ -83,20 +83,30 @@ function policyDocuments(r: PolicyResource): { doc: any; kind: "identity" | "res
 
 const wildcardAction = (a: unknown) => a === "*" || (typeof a === "string" && /:\*$/.test(a));
 
+/**
+ * AWS managed policies that grant a whole service or more: `*FullAccess` (and versioned names such as
+ * `CloudWatchFullAccessV2`), `AdministratorAccess`, `PowerUserAccess` and `*PowerUser` (e.g.
+ * `AmazonCognitoPowerUser`). CallbackFunction's default role attaches nine of these.
+ */
+export function isBroadManagedPolicy(arn: unknown): boolean {
+    return typeof arn === "string" && /(FullAccess(V\d+)?|AdministratorAccess|PowerUserAccess|PowerUser)$/.test(arn);
+}
+
 export const noFullAccessManagedPolicies: PolicyRule = {
     name: "no-fullaccess-managed-policies",
-    description: "No role gets an AWS FullAccess or AdministratorAccess managed policy; grant least privilege inline.",
+    description: "No role gets an AWS FullAccess, PowerUser or AdministratorAccess managed policy; grant least privilege inline.",
     check(resources) {
-        const broad = (arn: unknown) => typeof arn === "string" && /(FullAccess|AdministratorAccess|PowerUserAccess)$/.test(arn);
         const out: { urn: string; message: string }[] = [];
         for (const r of resources) {
             const arns =
                 r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" || r.type === "aws:iam/policyAttachment:PolicyAttachment"
                     ? [r.props.policyArn]
-                    : r.type === "aws:iam/role:Role"
-                      ? asArray(r.props.managedPolicyArns)
-                      : [];
-            for (const arn of arns.filter(broad)) out.push({ urn: r.urn, message: `attaches the broad managed policy ${arn}` });
+                    : r.type === "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive"
+                      ? asArray(r.props.policyArns)
+                      : r.type === "aws:iam/role:Role"
+                        ? asArray(r.props.managedPolicyArns)
+                        : [];
+            for (const arn of arns.filter(isBroadManagedPolicy)) out.push({ urn: r.urn, message: `attaches the broad managed policy ${arn}` });
         }
         return out;
     },
@@ -104,7 +114,7 @@ export const noFullAccessManagedPolicies: PolicyRule = {
 
 export const noWildcardPermissions: PolicyRule = {
     name: "no-wildcard-permissions",
-    description: 'Allow statements name actions and resources: no "*" or "service:*" actions, no "*" resources (except actions IAM only grants on "*", and KMS key policies where "*" means the key itself), no anonymous principals without a condition.',
+    description: 'Allow statements name actions and resources: no "*" or "service:*" actions, no NotAction or NotResource, no "*" resources (except actions IAM only grants on "*", and KMS key policies where "*" means the key itself), no anonymous principals without a condition.',
     check(resources) {
         const out: { urn: string; message: string }[] = [];
         for (const r of resources) {
@@ -114,7 +124,9 @@ export const noWildcardPermissions: PolicyRule = {
                     const where = `statement ${s.Sid ?? i}`;
                     const actions = asArray<string>(s.Action);
                     for (const a of actions.filter(wildcardAction)) out.push({ urn: r.urn, message: `${where} allows the wildcard action "${a}"` });
+                    // Allow + NotAction / NotResource grant everything except a list: never least privilege.
                     if (s.NotAction !== undefined) out.push({ urn: r.urn, message: `${where} uses NotAction with Allow` });
+                    if (s.NotResource !== undefined) out.push({ urn: r.urn, message: `${where} uses NotResource with Allow` });
                     if (kind !== "key" && asArray(s.Resource).includes("*") && !actions.every((a) => ACTIONS_WITHOUT_RESOURCE_LEVEL.includes(a))) {
                         out.push({ urn: r.urn, message: `${where} allows ${actions.join(", ")} on every resource ("*")` });
                     }
@@ -149,9 +161,12 @@ export const functionLogRetention: PolicyRule = {
 
 export const encryptionAtRest: PolicyRule = {
     name: "encryption-at-rest",
-    description: "Tables, queues and topics are encrypted at rest (SSE on DynamoDB, SSE-SQS or KMS on SQS, KMS on SNS).",
+    description:
+        "Tables, queues and topics are encrypted at rest (SSE on DynamoDB, SSE-SQS or KMS on SQS, KMS on SNS), with a key their senders can use: not alias/aws/sqs on a queue EventBridge delivers to, not alias/aws/sns on a topic CloudWatch alarms publish to (AWS-managed key policies cannot admit those services).",
     check(resources) {
         const out: { urn: string; message: string }[] = [];
+        const fromEventBridge = eventBridgeDestinations(resources);
+        const fromAlarms = alarmDestinations(resources);
         for (const r of resources) {
             const sse = r.props.serverSideEncryption;
             if (r.type === "aws:dynamodb/table:Table" && !isUnknown(sse) && !isUnknown(sse?.enabled) && sse?.enabled !== true) {
@@ -163,10 +178,88 @@ export const encryptionAtRest: PolicyRule = {
             if (r.type === "aws:sns/topic:Topic" && !r.props.kmsMasterKeyId) {
                 out.push({ urn: r.urn, message: "topic has no KMS key (kmsMasterKeyId)" });
             }
+            const key = r.props.kmsMasterKeyId;
+            const arn = r.props.arn;
+            if (r.type === "aws:sqs/queue:Queue" && typeof key === "string" && AWS_MANAGED_SQS_KEY.test(key) && fromEventBridge.has(arn)) {
+                out.push({ urn: r.urn, message: `queue is encrypted with ${key}, whose key policy cannot let EventBridge (a rule target or DLQ here) encrypt: deliveries fail` });
+            }
+            if (r.type === "aws:sns/topic:Topic" && typeof key === "string" && AWS_MANAGED_SNS_KEY.test(key) && fromAlarms.has(arn)) {
+                out.push({ urn: r.urn, message: `topic is encrypted with ${key}, which CloudWatch alarms cannot use: their notifications are never delivered` });
+            }
         }
         return out;
     },
 };
+
+/** The service principals (`events.amazonaws.com`, ...) a statement allows. */
+function servicePrincipals(statement: any): string[] {
+    return asArray<unknown>(statement?.Principal?.Service).filter((p): p is string => typeof p === "string");
+}
+
+/** Whether a statement's condition names `aws:SourceArn` or `aws:SourceAccount`, under any operator. */
+function hasSourceCondition(statement: any): boolean {
+    if (isUnknown(statement?.Condition)) return true;
+    return Object.values<any>(statement?.Condition ?? {}).some(
+        (block) => isUnknown(block) || Object.keys(block ?? {}).some((key) => /^aws:Source(Arn|Account)$/i.test(key)),
+    );
+}
+
+export const scopedServicePrincipals: PolicyRule = {
+    name: "scoped-service-principals",
+    description:
+        "Resource policies (SQS queues, SNS topics, event buses) that allow an AWS service principal (events.amazonaws.com, ...) restrict it with an aws:SourceArn or aws:SourceAccount condition, so no other account's rule or alarm can use the grant (confused deputy).",
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const r of resources) {
+            for (const { doc, kind } of policyDocuments(r)) {
+                if (kind !== "resource") continue;
+                asArray<any>(doc.Statement).forEach((s, i) => {
+                    if (s?.Effect !== "Allow" || hasSourceCondition(s)) return;
+                    for (const service of servicePrincipals(s)) {
+                        out.push({ urn: r.urn, message: `statement ${s.Sid ?? i} allows the service principal ${service} without an aws:SourceArn or aws:SourceAccount condition` });
+                    }
+                });
+            }
+        }
+        return out;
+    },
+};
+
+export const scopedLambdaPermissions: PolicyRule = {
+    name: "scoped-lambda-permissions",
+    description: 'Every Lambda permission names its principal (never "*"), and one granted to an AWS service names the sourceArn that may invoke (e.g. the API route\'s execute-api ARN).',
+    check(resources) {
+        const out: { urn: string; message: string }[] = [];
+        for (const p of resources.filter((r) => r.type === "aws:lambda/permission:Permission")) {
+            const principal = p.props.principal;
+            if (principal === "*") out.push({ urn: p.urn, message: 'lets any principal ("*") invoke the function' });
+            else if (typeof principal === "string" && principal.endsWith(".amazonaws.com") && (p.props.sourceArn === undefined || p.props.sourceArn === "")) {
+                out.push({ urn: p.urn, message: `lets ${principal} invoke the function with no sourceArn: any of that service's resources, in any account, could` });
+            }
+        }
+        return out;
+    },
+};
+
+/** The AWS-managed SQS key, as an alias name or alias ARN. */
+const AWS_MANAGED_SQS_KEY = /(^|:)alias\/aws\/sqs$/;
+/** The AWS-managed SNS key, as an alias name or alias ARN. */
+const AWS_MANAGED_SNS_KEY = /(^|:)alias\/aws\/sns$/;
+
+/** The known ARN strings among `values` (a preview's unknown ARN links nothing). */
+const knownArns = (values: unknown[]): string[] => values.filter((v): v is string => typeof v === "string" && v !== "");
+
+/** Queues EventBridge delivers to: the ARN of a target or of a target's dead-letter queue. */
+function eventBridgeDestinations(resources: PolicyResource[]): Set<string> {
+    const targets = resources.filter((r) => r.type === "aws:cloudwatch/eventTarget:EventTarget");
+    return new Set(knownArns(targets.flatMap((t) => [t.props.arn, t.props.deadLetterConfig?.arn])));
+}
+
+/** Topics CloudWatch alarms publish to: every ARN in an alarm's alarm, OK or insufficient-data actions. */
+function alarmDestinations(resources: PolicyResource[]): Set<string> {
+    const alarms = resources.filter((r) => r.type === "aws:cloudwatch/metricAlarm:MetricAlarm");
+    return new Set(knownArns(alarms.flatMap((a) => ["alarmActions", "okActions", "insufficientDataActions"].flatMap((key) => asArray<unknown>(a.props[key])))));
+}
 
 /**
  * Alarms of the graph that watch `metricName` in `namespace` with a dimension equal to `value`. An
@@ -229,6 +322,8 @@ export const functionErrorThrottleAlarms: PolicyRule = {
 export const POLICY_RULES: PolicyRule[] = [
     noFullAccessManagedPolicies,
     noWildcardPermissions,
+    scopedServicePrincipals,
+    scopedLambdaPermissions,
     functionLogRetention,
     encryptionAtRest,
     processedQueueDlqAlarm,

@@ -1,16 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS } from "../components/awsLimits";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const PROJECT = "bellyfed";
 
-/** Retention values CloudWatch Logs accepts; anything else is rejected by the API at deploy time. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
+// The list of values lives with the components (components/awsLimits.ts), which check it too.
 const retention = z
     .number()
     .int()
-    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+    .refine(isLogRetentionDays, {
         message: `must be one of CloudWatch Logs' retention values: ${LOG_RETENTION_DAYS.join(", ")}`,
     });
 
@@ -18,16 +17,60 @@ const functionSettings = (memoryMb: number, timeoutSeconds: number) =>
     z
         .object({
             /** Lambda memory in MB (128..10240). */
-            memoryMb: z.number().int().min(128).max(10240).default(memoryMb),
+            memoryMb: z.number().int().min(LAMBDA_MEMORY_MB.min).max(LAMBDA_MEMORY_MB.max).default(memoryMb),
             /** Lambda timeout in seconds (1..900). */
             timeoutSeconds: z.number().int().min(1).max(900).default(timeoutSeconds),
         })
         .strict()
         .prefault({});
 
-const origin = z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o), {
-    message: 'must be "*" or a scheme://host[:port] origin without a path',
+const origin = z.string().refine(isCorsOrigin, { message: CORS_ORIGIN_RULE });
+
+/**
+ * AWS's tag limits (the same for every service the stack tags): at most 50 user tags per resource,
+ * keys of 1-128 and values of 0-256 Unicode characters, letters, digits, spaces and `_ . : / = + - @`
+ * only, and no `aws:` prefix (in any case) on keys or values: AWS reserves it.
+ */
+export const TAG_LIMITS = { perResource: 50, keyLength: 128, valueLength: 256 } as const;
+/**
+ * Tags the platform itself puts on a resource, at most: project, stack and environment on every
+ * resource, plus up to three `bellyfed:*` tags of the tagging contract (a route's target DLQ carries
+ * bellyfed:processed-queue, bellyfed:queue-role and bellyfed:route).
+ */
+export const PLATFORM_TAGS_PER_RESOURCE = 6;
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const AWS_PREFIX = /^aws:/i;
+/** Tags the platform owns: the ops CLI finds a stack's bus and queues by project + stack, so a stack must not override them. */
+export const PLATFORM_TAG_KEYS = ["project", "stack", "environment"] as const;
+const PLATFORM_TAG_PREFIX = "bellyfed:";
+const characters = (text: string) => [...text].length;
+
+const tags = z.record(z.string(), z.string()).superRefine((map, ctx) => {
+    const keys = Object.keys(map);
+    const budget = TAG_LIMITS.perResource - PLATFORM_TAGS_PER_RESOURCE;
+    if (keys.length > budget) {
+        ctx.addIssue({ code: "custom", message: `holds ${keys.length} tags; at most ${budget} fit (AWS allows ${TAG_LIMITS.perResource} per resource and the platform adds up to ${PLATFORM_TAGS_PER_RESOURCE})` });
+    }
+    for (const key of keys) {
+        const value = map[key];
+        const problem = (message: string) => ctx.addIssue({ code: "custom", path: [key], message });
+        if (characters(key) < 1 || characters(key) > TAG_LIMITS.keyLength) problem(`key must be 1-${TAG_LIMITS.keyLength} characters, got ${characters(key)}`);
+        if (characters(value) > TAG_LIMITS.valueLength) problem(`value must be at most ${TAG_LIMITS.valueLength} characters, got ${characters(value)}`);
+        if (AWS_PREFIX.test(key)) problem('key must not start with "aws:" (reserved for AWS)');
+        if (AWS_PREFIX.test(value)) problem('value must not start with "aws:" (reserved for AWS)');
+        if ((PLATFORM_TAG_KEYS as readonly string[]).includes(key) || key.startsWith(PLATFORM_TAG_PREFIX)) {
+            problem(`key is set by the platform (${PLATFORM_TAG_KEYS.join(", ")} and ${PLATFORM_TAG_PREFIX}*); operators' tools find the stack by them`);
+        }
+        if (!TAG_CHARACTERS.test(key) || !TAG_CHARACTERS.test(value)) problem("key and value may hold letters, digits, spaces and _ . : / = + - @ only");
+    }
 });
+
+/**
+ * API Gateway's default account-level throttling quota per Region (requests per second, burst): a
+ * stage's default route throttling cannot exceed the account's limits. Raise these bounds together
+ * with the account's quota (Service Quotas) if it was increased.
+ */
+export const API_THROTTLING_QUOTA = { rateLimit: 10000, burstLimit: 5000 } as const;
 
 /**
  * Every setting the program reads, with its default. Keys are `bellyfed:<key>` in Pulumi.<stack>.yaml
@@ -38,16 +81,16 @@ export const StackConfigSchema = z
     .object({
         /** Deployment environment; drives nothing by itself, but tags every resource. */
         environment: z.enum(["dev", "staging", "prod", "local"]).default("dev"),
-        /** Extra tags for every resource (the provider's defaultTags are not assumed). */
-        tags: z.record(z.string(), z.string()).default({}),
+        /** Extra tags for every resource (the provider's defaultTags are not assumed), within AWS's tag limits. */
+        tags: tags.default({}),
         /** Log retention of every log group the stack creates. */
         logRetentionDays: retention.default(14),
         api: z
             .object({
-                /** Stage-wide steady-state requests per second. */
-                throttlingRateLimit: z.number().positive().default(100),
-                /** Stage-wide burst. */
-                throttlingBurstLimit: z.number().int().positive().default(200),
+                /** Stage-wide steady-state requests per second (at most the account quota). */
+                throttlingRateLimit: z.number().positive().max(API_THROTTLING_QUOTA.rateLimit).default(100),
+                /** Stage-wide burst (at most the account quota; HTTP APIs do not require burst >= rate). */
+                throttlingBurstLimit: z.number().int().positive().max(API_THROTTLING_QUOTA.burstLimit).default(200),
                 /** Origins allowed by CORS; "*" allows any origin (no credentials). */
                 corsAllowOrigins: z.array(origin).min(1).default(["*"]),
             })
@@ -64,7 +107,11 @@ export const StackConfigSchema = z
             .prefault({}),
         events: z
             .object({
-                /** Days the bus archive keeps events; 0 means no archive. */
+                /**
+                 * Days the bus archive keeps events; 0 means no archive. EventBridge sets no maximum, but
+                 * the analytics consumer rejects events older than about 30 days, so a replay of older
+                 * events counts nothing (they end in the DLQ as poison).
+                 */
                 archiveRetentionDays: z.number().int().min(0).default(0),
                 /** Seconds EventBridge keeps retrying a failed delivery to a route's queue (60..86400). */
                 deliveryMaxEventAgeSeconds: z.number().int().min(60).max(86400).default(86400),
@@ -122,6 +169,10 @@ export const StackConfigSchema = z
                 queueOldestMessageAgeSeconds: z.number().int().min(60).optional(),
                 /** DynamoDB throttle events per minute that page (2 of 3 minutes). */
                 tableThrottleEventsPerMinute: z.number().int().min(1).default(1),
+                /** RestaurantViewed events the query function failed to publish (PublishFailures) per 5 minutes that page: each one is a lost view. */
+                publishFailuresPer5Minutes: z.number().int().min(1).default(1),
+                /** Records the analytics consumer found invalid (PoisonRecords) per 5 minutes that page: each one heads for the DLQ. */
+                poisonRecordsPer5Minutes: z.number().int().min(1).default(1),
             })
             .strict()
             .prefault({}),

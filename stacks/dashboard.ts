@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DashboardRow, EventBus, metricWidget, ProcessedQueue, QueryApi, Table, alarmWidget } from "../components";
+import { alarmWidgets, DashboardRow, EventBus, metricWidget, ProcessedQueue, QueryApi, Table } from "../components";
+import { SERVICES } from "./handlerMetricAlarms";
 
 export interface PlatformDashboardSources {
     region: string;
@@ -23,12 +24,12 @@ export interface PlatformDashboardSources {
 export function platformDashboardRows(s: PlatformDashboardSources): DashboardRow[] {
     const custom = (service: string, metricName: string) => ({ namespace: s.namespace, metricName, dimensions: { service }, stat: "Sum", label: metricName });
     return [
-        { title: "Alarms", widgets: [alarmWidget("Every alarm of the stack", s.alarms.map((a) => a.arn))] },
+        { title: "Alarms", widgets: alarmWidgets("Every alarm of the stack", s.alarms.map((a) => a.arn)) },
         {
             title: "Flow 1: restaurant query (API -> Lambda -> DynamoDB -> RestaurantViewed)",
             widgets: [
                 ...s.api.dashboardWidgets(s.region),
-                metricWidget("Analytics events published", [custom("restaurant-query", "EventsPublished"), custom("restaurant-query", "PublishFailures")], s.region),
+                metricWidget("Analytics events published", [custom(SERVICES.restaurantQuery, "EventsPublished"), custom(SERVICES.restaurantQuery, "PublishFailures")], s.region),
                 ...s.restaurants.dashboardWidgets(s.region),
             ],
         },
@@ -39,7 +40,7 @@ export function platformDashboardRows(s: PlatformDashboardSources): DashboardRow
                 ...s.queues.flatMap((queue) => queue.dashboardWidgets(s.region)),
                 metricWidget(
                     "Analytics consumer outcomes",
-                    [custom("analytics-consumer", "ViewsCounted"), custom("analytics-consumer", "DuplicateEvents"), custom("analytics-consumer", "PoisonRecords")],
+                    ["ViewsCounted", "DuplicateEvents", "PoisonRecords", "StaleEvents", "RetriedRecords", "CleanUpFailures"].map((m) => custom(SERVICES.analyticsConsumer, m)),
                     s.region,
                 ),
                 ...s.analytics.dashboardWidgets(s.region),

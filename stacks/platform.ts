@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmTopic, EventBus, EventRouteDescription, ProcessedQueue, ProcessedQueueDescription, QueryApi, Table } from "../components";
 import { PlatformDashboard } from "../components/dashboard";
 import { platformDashboardRows, stackRegion } from "./dashboard";
+import { handlerMetricAlarm, SERVICES } from "./handlerMetricAlarms";
 import { analyticsConsumerFactory } from "../handlers/analyticsConsumer";
 import { catalogEventPattern } from "../handlers/events/catalog";
 import { restaurantQueryFactory } from "../handlers/restaurantQuery";
@@ -50,7 +51,7 @@ export function metricsNamespace(stack: string): string {
 
 /** Composes the whole platform for one stack from its validated config. */
 export function createPlatform(stack: string, config: StackConfig): Platform {
-    const tags = { project: "bellyfed", stack, environment: config.environment, ...config.tags };
+    const tags = { ...config.tags, project: "bellyfed", stack, environment: config.environment };
     const observabilityEnv = (service: string) => ({
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stack),
@@ -90,7 +91,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
             callbackFactory: analyticsConsumerFactory,
             memorySize: config.functions.analyticsConsumer.memoryMb,
             timeoutSeconds: config.functions.analyticsConsumer.timeoutSeconds,
-            environment: { ANALYTICS_TABLE: analytics.name, ...observabilityEnv("analytics-consumer") },
+            environment: { ANALYTICS_TABLE: analytics.name, ...observabilityEnv(SERVICES.analyticsConsumer) },
             policyStatements: [
                 { Sid: "CountViews", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: analytics.arn },
             ],
@@ -141,7 +142,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
                     environment: {
                         RESTAURANTS_TABLE: restaurants.name,
                         EVENT_BUS_NAME: bus.name,
-                        ...observabilityEnv("restaurant-query"),
+                        ...observabilityEnv(SERVICES.restaurantQuery),
                     },
                     policyStatements: [
                         { Sid: "ReadRestaurants", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: restaurants.arn },
@@ -159,7 +160,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
                     environment: {
                         RESTAURANTS_TABLE: restaurants.name,
                         ANALYTICS_TABLE: analytics.name,
-                        ...observabilityEnv("restaurant-stats"),
+                        ...observabilityEnv(SERVICES.restaurantStats),
                     },
                     policyStatements: [
                         { Sid: "CheckRestaurantExists", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: restaurants.arn },
@@ -170,6 +171,31 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         },
     });
 
+    // Signals only the handlers see, paged before events are lost: a RestaurantViewed that was never
+    // published is a lost view; a poison record is on its way to the DLQ.
+    const handlerAlarms = [
+        handlerMetricAlarm(api.functions.restaurant, "query-api-restaurant-publish-failures", {
+            namespace: metricsNamespace(stack),
+            service: SERVICES.restaurantQuery,
+            metricName: "PublishFailures",
+            threshold: thresholds.publishFailuresPer5Minutes,
+            description:
+                "restaurant-query: RestaurantViewed events were not published (PutEvents failed or was refused); those views are lost to analytics. Check the function's log for \"analytics event not published\" and the bus.",
+            topicArn: alarms.topicArn,
+            tags,
+        }),
+        handlerMetricAlarm(analyticsQueue, "analytics-queue-poison-records", {
+            namespace: metricsNamespace(stack),
+            service: SERVICES.analyticsConsumer,
+            metricName: "PoisonRecords",
+            threshold: thresholds.poisonRecordsPer5Minutes,
+            description:
+                "analytics-consumer: records that can never be counted (not JSON, not a RestaurantViewed, bad detail, too old) were received; they reach the DLQ after maxReceiveCount receives. Check the consumer's log (poison record, with message id and reason), then fix the publisher.",
+            topicArn: alarms.topicArn,
+            tags,
+        }),
+    ];
+
     const allAlarms = [
         ...api.alarms,
         ...Object.values(api.functions).flatMap((fn) => fn.alarms),
@@ -177,6 +203,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
         ...analytics.alarms,
         ...analyticsQueue.alarms,
         ...bus.routes.flatMap((route) => route.alarms),
+        ...handlerAlarms,
     ];
     const dashboard = new PlatformDashboard("platform", {
         dashboardName: `bellyfed-${stack}`,

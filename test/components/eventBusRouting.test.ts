@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { EventBus, EventRouteArgs, ProcessedQueue } from "../../components";
+import { EventBus, EventRouteArgs, eventRouteSid, ProcessedQueue } from "../../components";
 import { catalogEventPattern } from "../../handlers/events/catalog";
 import { Graph, json, programGraph, QUEUE, QUEUE_POLICY as POLICY, RULE, TARGET } from "../support/graph";
 
@@ -71,9 +71,9 @@ describe("EventBus routing", () => {
         const allowStatements = (policy: string) => json(graph.get(POLICY, policy).inputs.policy).Statement.filter((s: any) => s.Effect === "Allow");
 
         it("lets events.amazonaws.com send only when aws:SourceArn is the rule's ARN (from the rule's output)", () => {
-            const statement = allowStatements("analytics-policy").find((s: any) => s.Sid === "EventBridgeBusViewed");
+            const statement = allowStatements("analytics-policy").find((s: any) => s.Sid === eventRouteSid("bus/viewed"));
             expect(statement).to.deep.equal({
-                Sid: "EventBridgeBusViewed",
+                Sid: eventRouteSid("bus/viewed"),
                 Effect: "Allow",
                 Principal: { Service: "events.amazonaws.com" },
                 Action: "sqs:SendMessage",
@@ -205,19 +205,90 @@ describe("EventBus routing", () => {
             await rejects((bus) => bus.route("r", { pattern: viewed, queue: {} as ProcessedQueue }), 'EventBus "bus": routes.r.queue must be a ProcessedQueue');
         });
 
-        it("a route declared after the queue policy was written", async () => {
-            let late: Error | undefined;
-            await programGraph(async () => {
+        /** Declares a route to a fresh queue after `pause`; returns the error and what the route left registered. */
+        const declareAfter = async (pause: () => Promise<unknown>) => {
+            let error: Error | undefined;
+            const g = await programGraph(async () => {
                 const bus = new EventBus("bus");
                 const queue = new ProcessedQueue("q", { consumer });
-                await new Promise((resolve) => setImmediate(resolve));
+                await pause();
                 try {
                     bus.route("late", args(queue));
                 } catch (e) {
-                    late = e as Error;
+                    error = e as Error;
                 }
             });
-            expect(late?.message).to.match(/^ProcessedQueue "q": policy is already written; declare routes to the queue in the same synchronous step as the queue/);
+            const leftovers = g.resources.filter((r) => r.name.startsWith("bus-late")).map((r) => `${r.type}::${r.name}`);
+            return { error, leftovers };
+        };
+        const LATE = 'EventBus "bus": routes.late.queue "q": its policy is already written (at the end of the synchronous code that created the queue); declare every route to the queue before the program\'s next await';
+
+        it("a route declared after the queue policy was written, leaving none of its resources behind", async () => {
+            const { error, leftovers } = await declareAfter(() => new Promise((resolve) => setImmediate(resolve)));
+            expect(error?.message).to.equal(LATE);
+            expect(leftovers).to.deep.equal([]);
         });
+
+        it("a route declared after any await, however short or long (the seal never depends on timing)", async () => {
+            const pauses: Record<string, () => Promise<unknown>> = {
+                "a resolved promise": () => Promise.resolve(),
+                "two setImmediate": () => new Promise((r) => setImmediate(r)).then(() => new Promise((r) => setImmediate(r))),
+                "a 50 ms timer": () => new Promise((r) => setTimeout(r, 50)),
+            };
+            for (const [name, pause] of Object.entries(pauses)) {
+                const { error, leftovers } = await declareAfter(pause);
+                expect(error?.message, name).to.equal(LATE);
+                expect(leftovers, name).to.deep.equal([]);
+            }
+        });
+
+        it("a statement id the queue policy already holds, before registering the rule", async () => {
+            const { error, rules } = await attempt((bus, queue) => {
+                queue.allowEventBridgeRule(eventRouteSid("bus/r"), "arn:aws:events:us-east-1:123456789012:rule/other");
+                bus.route("r", args(queue));
+            });
+            expect(error?.message).to.equal(`EventBus "bus": routes.r.queue "q": its policy already has a statement "${eventRouteSid("bus/r")}"`);
+            expect(rules).to.equal(0);
+        });
+
+        it("alarm settings the route does not have, listing the ones it has", async () => {
+            await rejects(
+                (bus, queue) => bus.route("r", args(queue, { alarms: { targetDlqMessage: { threshold: 2 } } as any })),
+                'EventBus "bus": routes.r.alarms.targetDlqMessage is not an alarm setting of EventBus (known: targetDlqMessages, failedInvocations, invocationsSentToDlq, invocationsFailedToBeSentToDlq)',
+            );
+        });
+    });
+
+    describe("queue policy statement ids", () => {
+        it("differ for routes whose names share their words (bus a-b route c, bus a route b-c)", async () => {
+            const g = await programGraph(() => {
+                const queue = new ProcessedQueue("shared", { consumer });
+                new EventBus("a-b").route("c", { pattern: viewed, queue });
+                new EventBus("a").route("b-c", { pattern: viewed, queue });
+            });
+            const sids = json(g.get(POLICY, "shared-policy").inputs.policy).Statement.filter((s: any) => s.Effect === "Allow").map((s: any) => s.Sid);
+            expect(sids).to.have.length(2);
+            expect(new Set(sids).size).to.equal(2);
+            expect(sids.every((sid: string) => /^EventBridgeABC[0-9a-f]{8}$/.test(sid)), sids.join(", ")).to.equal(true);
+        });
+
+        it("are the same in the queue's policy and in the route's target DLQ policy", () => {
+            const sid = (policy: string) => json(graph.get(POLICY, policy).inputs.policy).Statement.filter((s: any) => s.Effect === "Allow").map((s: any) => s.Sid);
+            expect(sid("bus-viewed-target-dlq-policy")).to.deep.equal([eventRouteSid("bus/viewed")]);
+            expect(sid("analytics-policy")).to.include(eventRouteSid("bus/viewed"));
+        });
+    });
+
+    it("accepts every route declared in the synchronous code that created the queue", async () => {
+        const g = await programGraph(async () => {
+            await new Promise((r) => setTimeout(r, 10));
+            // The queue is created after an await: the seal follows the code that created it, not program start.
+            const bus = new EventBus("bus");
+            const queue = new ProcessedQueue("q", { consumer });
+            bus.route("one", { pattern: viewed, queue });
+            bus.route("two", { pattern: viewed, queue });
+        });
+        const allow = json(g.get(POLICY, "q-policy").inputs.policy).Statement.filter((s: any) => s.Effect === "Allow");
+        expect(allow.map((s: any) => s.Sid)).to.deep.equal([eventRouteSid("bus/one"), eventRouteSid("bus/two")]);
     });
 });

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { PlatformDashboard, QueryApi, ServerlessFunction, Table } from "../../components";
+import { alarmWidgets, PlatformDashboard, QueryApi, ServerlessFunction, Table } from "../../components";
 import { CapturedResource } from "../../plan/engine";
 import { ALARM, Graph, json, programGraph } from "../support/graph";
 
@@ -131,6 +131,30 @@ describe("component alarms and dashboard", () => {
             expect(text).to.include(graph.get("aws:apigatewayv2/api:Api", "api").outputs.id);
             expect(text).to.include(graph.get("aws:dynamodb/table:Table", "things").outputs.name);
             expect(text).to.include(graph.get("aws:lambda/function:Function", "worker-fn").outputs.name);
+        });
+    });
+
+    describe("alarm widgets", () => {
+        let widgets: any[];
+        const arns = Array.from({ length: 250 }, (_, i) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:a-${String(i).padStart(3, "0")}`);
+        before(async () => {
+            const g = await programGraph(() => {
+                new PlatformDashboard("many", { dashboardName: "many-alarms", rows: [{ title: "Alarms", widgets: alarmWidgets("Every alarm", [...arns].reverse()) }] });
+            });
+            widgets = json(g.get("aws:cloudwatch/dashboard:Dashboard", "many").inputs.dashboardBody).widgets.filter((w: any) => w.type === "alarm");
+        });
+
+        it("hold at most 100 alarms each (CloudWatch's limit), every alarm exactly once", () => {
+            expect(widgets.map((w) => w.properties.alarms.length)).to.deep.equal([100, 100, 50]);
+            expect(widgets.flatMap((w) => w.properties.alarms)).to.deep.equal(arns);
+        });
+
+        it("are numbered when there are several", () => {
+            expect(widgets.map((w) => w.properties.title)).to.deep.equal(["Every alarm (1/3)", "Every alarm (2/3)", "Every alarm (3/3)"]);
+        });
+
+        it("sort by state, ALARM first (sortBy stateUpdatedTimestamp)", () => {
+            expect(widgets.map((w) => w.properties.sortBy)).to.deep.equal(["stateUpdatedTimestamp", "stateUpdatedTimestamp", "stateUpdatedTimestamp"]);
         });
     });
 });

@@ -253,7 +253,7 @@ describe("ProcessedQueue", () => {
         });
 
         it("an alarm period CloudWatch does not accept", () => {
-            reject({ alarms: { dlqMessages: { periodSeconds: 45 } } }, "alarms.dlqMessages.periodSeconds must be 10, 30 or a multiple of 60, got 45");
+            reject({ alarms: { dlqMessages: { periodSeconds: 45 } } }, "alarms.dlqMessages.periodSeconds must be 10, 20, 30 or a multiple of 60, got 45");
         });
 
         it("a consumer without a callback factory", () => {

@@ -14,6 +14,7 @@ describe("ServerlessFunction", () => {
                 policyStatements: [{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }],
                 transforms: { function: (args) => ({ ...args, description: "transformed" }) },
             });
+            new ServerlessFunction("slim", { callbackFactory: () => async () => "ok", excludePackages: ["zod"] });
         });
     });
 
@@ -43,10 +44,20 @@ describe("ServerlessFunction", () => {
         expect(fn.inputs.environment.variables).to.deep.equal({ TABLE: "t" });
     });
 
+    it("keeps Lambda's START/REPORT platform lines (duration, memory, init duration): system log level INFO", () => {
+        expect(graph.get("aws:lambda/function:Function", "worker-fn").inputs.loggingConfig).to.include({ applicationLogLevel: "INFO", systemLogLevel: "INFO" });
+    });
+
     it("does not upload the AWS SDK, which the Lambda runtime provides", () => {
         const archive: string[] = graph.get("aws:lambda/function:Function", "worker-fn").inputs.code.archive;
         expect(archive).to.include("__index.js");
         expect(archive.filter((p) => p.startsWith("node_modules/@aws-sdk/"))).to.deep.equal([]);
+    });
+
+    it("adds excludePackages to the packages left out, still leaving out the AWS SDK", () => {
+        const archive: string[] = graph.get("aws:lambda/function:Function", "slim-fn").inputs.code.archive;
+        expect(archive.filter((p) => p.startsWith("node_modules/@aws-sdk/") || p === "node_modules/zod")).to.deep.equal([]);
+        expect(archive).to.include("node_modules/@aws-lambda-powertools/logger");
     });
 
     it("applies the function transform", () => {

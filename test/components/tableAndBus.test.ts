@@ -35,13 +35,15 @@ describe("Table", () => {
 describe("EventBus", () => {
     let graph: Graph;
     let statement: any;
+    let plainStatement: any;
     before(async () => {
         graph = await programGraph(() => {
             const bus = new EventBus("bus", { archiveRetentionDays: 3 });
-            new EventBus("plain");
-            return { statement: bus.publishStatement() };
+            const plain = new EventBus("plain");
+            return { statement: bus.publishStatement(), plainStatement: plain.publishStatement() };
         });
         statement = graph.run.outputs.statement;
+        plainStatement = graph.run.outputs.plainStatement;
     });
 
     it("is a bellyfed:events:EventBus component with a custom bus", () => {
@@ -61,6 +63,11 @@ describe("EventBus", () => {
 
     it("grants events:PutEvents on exactly this bus", () => {
         expect(statement).to.deep.include({ Effect: "Allow", Action: ["events:PutEvents"], Resource: graph.get("aws:cloudwatch/eventBus:EventBus", "bus").outputs.arn });
+    });
+
+    it("names the bus in the publish statement's Sid, so a function publishing to two buses gets two statements", () => {
+        expect(statement.Sid).to.match(/^PublishToBus[0-9a-f]{8}$/);
+        expect(plainStatement.Sid).to.match(/^PublishToPlain[0-9a-f]{8}$/);
     });
 
     it("rejects a negative archive retention", () => {

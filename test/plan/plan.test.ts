@@ -2,11 +2,19 @@ import { execFile } from "child_process";
 import { expect } from "chai";
 import * as path from "path";
 import { promisify } from "util";
+import { compareCodePoints } from "../../components/codePointOrder";
 import { planStack } from "../../plan/plan";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
 const plan = (...args: string[]) => run(process.execPath, ["-r", "ts-node/register/transpile-only", "plan/cli.ts", ...args], { cwd: ROOT });
+/** The plan CLI under a given locale (Node's ICU reads LC_ALL / LANG, with or without OS locales). */
+const planInLocale = (locale: string, ...args: string[]) =>
+    run(process.execPath, ["-r", "ts-node/register/transpile-only", "plan/cli.ts", ...args], {
+        cwd: ROOT,
+        env: { ...process.env, LC_ALL: locale, LANG: locale },
+        maxBuffer: 16 * 1024 * 1024,
+    });
 
 describe("offline plan (npm run plan)", function () {
     this.timeout(60000);
@@ -43,6 +51,18 @@ describe("offline plan (npm run plan)", function () {
         expect(JSON.stringify(a)).to.equal(JSON.stringify(b));
     });
 
+    it("is the same JSON document under any locale (Thai collation included)", async () => {
+        const [thai, c] = await Promise.all([planInLocale("th_TH.UTF-8", "--stack", "dev", "--json"), planInLocale("C", "--stack", "dev", "--json")]);
+        expect(thai.stdout === c.stdout, "the dev plan differs between LC_ALL=th_TH.UTF-8 and LC_ALL=C").to.equal(true);
+    });
+
+    it("orders resources by URN code point, not by the locale's collation", async () => {
+        const urns = (await planStack("dev")).resources.map((r) => r.urn);
+        expect(urns).to.deep.equal([...urns].sort(compareCodePoints));
+        // The dev stack has URNs that en-US collation orders differently ("$" and case are ignored first).
+        expect(urns).to.not.deep.equal([...urns].sort((a, b) => a.localeCompare(b, "en-US")));
+    });
+
     it("prints the resource tree with key settings in human form", async () => {
         const { stdout } = await plan("--stack", "dev");
         expect(stdout).to.match(/\+ aws:apigatewayv2\/route:Route\s+query-api-restaurant\s+routeKey=GET \/restaurant\/\{id\}/);
@@ -65,5 +85,20 @@ describe("offline plan output through a slow pipe", function () {
         const { stdout } = await run("sh", ["-c", script], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
         expect(stdout.length).to.be.greaterThan(65536);
         expect(JSON.parse(stdout).stack).to.equal("prod");
+    });
+});
+
+describe("code point order (components/codePointOrder.ts)", () => {
+    it("orders by code point: upper case before _ before lower case, whatever the locale", () => {
+        expect(["a", "_", "B", "$"].sort(compareCodePoints)).to.deep.equal(["$", "B", "_", "a"]);
+    });
+
+    it("orders characters beyond the Basic Multilingual Plane after U+FFFF (code points, not UTF-16 units)", () => {
+        expect(["\u{1F600}", "\uFFFF"].sort(compareCodePoints)).to.deep.equal(["\uFFFF", "\u{1F600}"]);
+    });
+
+    it("puts a prefix before the longer string, and finds equal strings equal", () => {
+        expect(["ab", "a"].sort(compareCodePoints)).to.deep.equal(["a", "ab"]);
+        expect(compareCodePoints("same", "same")).to.equal(0);
     });
 });

@@ -1,5 +1,18 @@
 import { expect } from "chai";
-import { evaluatePolicies, functionErrorThrottleAlarms, functionLogRetention, PolicyResource, PolicyRule, processedQueueDlqAlarm, UNKNOWN } from "../../policy/rules";
+import {
+    encryptionAtRest,
+    evaluatePolicies,
+    functionErrorThrottleAlarms,
+    functionLogRetention,
+    noFullAccessManagedPolicies,
+    noWildcardPermissions,
+    PolicyResource,
+    PolicyRule,
+    processedQueueDlqAlarm,
+    scopedLambdaPermissions,
+    scopedServicePrincipals,
+    UNKNOWN,
+} from "../../policy/rules";
 
 const res = (type: string, props: Record<string, any>, name = "r"): PolicyResource => ({ urn: `urn:pulumi:s::p::${type}::${name}`, type, name, props });
 const doc = (...Statement: any[]) => JSON.stringify({ Version: "2012-10-17", Statement });
@@ -100,6 +113,135 @@ describe("policy rules", () => {
 
         it("accept a DLQ depth alarm with an action", () => {
             expect(findings(processedQueueDlqAlarm, [component, dlq, alarm("a", "AWS/SQS", "ApproximateNumberOfMessagesVisible", { QueueName: "pq-dlq" })])).to.deep.equal([]);
+        });
+    });
+
+    describe("managed policies", () => {
+        const attachment = (policyArn: string) => res("aws:iam/rolePolicyAttachment:RolePolicyAttachment", { policyArn });
+
+        it("flag every managed policy CallbackFunction's default role attaches, CloudWatchFullAccessV2 and AmazonCognitoPowerUser included", () => {
+            const defaults = [
+                "AWSLambda_FullAccess",
+                "CloudWatchFullAccessV2",
+                "CloudWatchEventsFullAccess",
+                "AmazonS3FullAccess",
+                "AmazonDynamoDBFullAccess",
+                "AmazonSQSFullAccess",
+                "AmazonKinesisFullAccess",
+                "AmazonCognitoPowerUser",
+            ].map((name) => `arn:aws:iam::aws:policy/${name}`);
+            expect(defaults.filter((arn) => findings(noFullAccessManagedPolicies, [attachment(arn)]).length === 0)).to.deep.equal([]);
+        });
+
+        it("flag a broad policy in a RolePolicyAttachmentsExclusive", () => {
+            const exclusive = res("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", {
+                roleName: "r",
+                policyArns: ["arn:aws:iam::123456789012:policy/narrow", "arn:aws:iam::aws:policy/CloudWatchFullAccessV2"],
+            });
+            expect(findings(noFullAccessManagedPolicies, [exclusive])).to.deep.equal(["attaches the broad managed policy arn:aws:iam::aws:policy/CloudWatchFullAccessV2"]);
+        });
+
+        it("accept a customer-managed policy and AWSLambdaBasicExecutionRole", () => {
+            expect(findings(noFullAccessManagedPolicies, [attachment("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"), attachment("arn:aws:iam::1:policy/mine")])).to.deep.equal([]);
+        });
+    });
+
+    it("flag Allow with NotResource or NotAction (everything but a list)", () => {
+        const policy = doc(
+            { Sid: "AllButOne", Effect: "Allow", Action: "sqs:SendMessage", NotResource: "arn:aws:sqs:us-east-1:1:q" },
+            { Sid: "AllButIam", Effect: "Allow", NotAction: "iam:*", Resource: "arn:aws:s3:::b" },
+        );
+        expect(findings(noWildcardPermissions, [res("aws:iam/rolePolicy:RolePolicy", { policy })])).to.deep.equal([
+            "statement AllButOne uses NotResource with Allow",
+            "statement AllButIam uses NotAction with Allow",
+        ]);
+    });
+
+    describe("service principals in resource policies", () => {
+        const queuePolicy = (statement: object) => res("aws:sqs/queuePolicy:QueuePolicy", { policy: doc({ Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:1:q", ...statement }) });
+
+        it("flag events.amazonaws.com allowed to send without aws:SourceArn or aws:SourceAccount", () => {
+            expect(findings(scopedServicePrincipals, [queuePolicy({ Sid: "Any", Principal: { Service: "events.amazonaws.com" } })])).to.deep.equal([
+                "statement Any allows the service principal events.amazonaws.com without an aws:SourceArn or aws:SourceAccount condition",
+            ]);
+        });
+
+        it("flag a condition on something else (TLS) as no scoping", () => {
+            const statement = { Principal: { Service: ["events.amazonaws.com"] }, Condition: { Bool: { "aws:SecureTransport": "true" } } };
+            expect(findings(scopedServicePrincipals, [queuePolicy(statement)])).to.have.length(1);
+        });
+
+        it("accept aws:SourceArn or aws:SourceAccount under any operator", () => {
+            const byArn = queuePolicy({ Principal: { Service: "events.amazonaws.com" }, Condition: { ArnEquals: { "aws:SourceArn": "arn:aws:events:us-east-1:1:rule/b/r" } } });
+            const byAccount = res("aws:sns/topicPolicy:TopicPolicy", {
+                policy: doc({ Effect: "Allow", Principal: { Service: "cloudwatch.amazonaws.com" }, Action: "sns:Publish", Resource: "arn:aws:sns:us-east-1:1:t", Condition: { StringEquals: { "aws:SourceAccount": "1" } } }),
+            });
+            expect(findings(scopedServicePrincipals, [byArn, byAccount])).to.deep.equal([]);
+        });
+
+        it("leave KMS key policies alone (EventBridge's KMS requests carry no source condition)", () => {
+            const key = res("aws:kms/key:Key", { policy: doc({ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: ["kms:GenerateDataKey"], Resource: "*" }) });
+            expect(findings(scopedServicePrincipals, [key])).to.deep.equal([]);
+        });
+    });
+
+    describe("Lambda permissions", () => {
+        const permission = (props: object) => res("aws:lambda/permission:Permission", { action: "lambda:InvokeFunction", function: "f", ...props });
+
+        it('flag principal "*"', () => {
+            expect(findings(scopedLambdaPermissions, [permission({ principal: "*", sourceArn: "arn:aws:execute-api:us-east-1:1:a/*" })])).to.deep.equal(['lets any principal ("*") invoke the function']);
+        });
+
+        it("flag a service principal without sourceArn", () => {
+            expect(findings(scopedLambdaPermissions, [permission({ principal: "apigateway.amazonaws.com" })])).to.deep.equal([
+                "lets apigateway.amazonaws.com invoke the function with no sourceArn: any of that service's resources, in any account, could",
+            ]);
+        });
+
+        it("accept a service principal with a sourceArn, known or not yet known", () => {
+            const known = permission({ principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:us-east-1:1:a/*/GET/x" });
+            const pending = permission({ principal: "apigateway.amazonaws.com", sourceArn: UNKNOWN });
+            expect(findings(scopedLambdaPermissions, [known, pending])).to.deep.equal([]);
+        });
+    });
+
+    describe("encryption keys senders can use", () => {
+        const QUEUE_ARN = "arn:aws:sqs:us-east-1:1:q";
+        const TOPIC_ARN = "arn:aws:sns:us-east-1:1:t";
+        const queue = res("aws:sqs/queue:Queue", { arn: QUEUE_ARN, kmsMasterKeyId: "alias/aws/sqs" }, "q");
+        const topic = res("aws:sns/topic:Topic", { arn: TOPIC_ARN, kmsMasterKeyId: "arn:aws:kms:us-east-1:1:alias/aws/sns" }, "t");
+        const target = (props: object) => res("aws:cloudwatch/eventTarget:EventTarget", { rule: "r", ...props }, "target");
+        const alarm = (props: object) => res("aws:cloudwatch/metricAlarm:MetricAlarm", { metricName: "Errors", ...props }, "alarm");
+
+        it("flag a queue on alias/aws/sqs that an EventBridge rule targets", () => {
+            expect(findings(encryptionAtRest, [queue, target({ arn: QUEUE_ARN })])).to.deep.equal([
+                "queue is encrypted with alias/aws/sqs, whose key policy cannot let EventBridge (a rule target or DLQ here) encrypt: deliveries fail",
+            ]);
+        });
+
+        it("flag a queue on alias/aws/sqs that is a rule target's DLQ", () => {
+            expect(findings(encryptionAtRest, [queue, target({ arn: "arn:aws:sqs:us-east-1:1:other", deadLetterConfig: { arn: QUEUE_ARN } })])).to.have.length(1);
+        });
+
+        it("accept alias/aws/sqs on a queue EventBridge does not deliver to", () => {
+            expect(findings(encryptionAtRest, [queue, target({ arn: "arn:aws:sqs:us-east-1:1:other" })])).to.deep.equal([]);
+        });
+
+        it("flag a topic on alias/aws/sns that CloudWatch alarms publish to (alarm or OK actions)", () => {
+            const expected = ["topic is encrypted with arn:aws:kms:us-east-1:1:alias/aws/sns, which CloudWatch alarms cannot use: their notifications are never delivered"];
+            expect(findings(encryptionAtRest, [topic, alarm({ alarmActions: [TOPIC_ARN] })])).to.deep.equal(expected);
+            expect(findings(encryptionAtRest, [topic, alarm({ okActions: [TOPIC_ARN] })])).to.deep.equal(expected);
+        });
+
+        it("accept alias/aws/sns on a topic no alarm publishes to, and a customer key on one they do", () => {
+            const ownKey = res("aws:sns/topic:Topic", { arn: TOPIC_ARN, kmsMasterKeyId: "arn:aws:kms:us-east-1:1:key/0e9f8a7b-1111-2222-3333-444455556666" }, "t");
+            expect(findings(encryptionAtRest, [topic])).to.deep.equal([]);
+            expect(findings(encryptionAtRest, [ownKey, alarm({ alarmActions: [TOPIC_ARN] })])).to.deep.equal([]);
+        });
+
+        it("do not link resources through ARNs a preview does not know yet", () => {
+            const pendingQueue = res("aws:sqs/queue:Queue", { arn: UNKNOWN, kmsMasterKeyId: "alias/aws/sqs" }, "q");
+            expect(findings(encryptionAtRest, [pendingQueue, target({ arn: UNKNOWN })])).to.deep.equal([]);
         });
     });
 });

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import { unknownCheckingProxy } from "@pulumi/policy";
+import { compareCodePoints } from "../../components/codePointOrder";
 import { CapturedResource } from "../../plan/engine";
 import { Violation } from "../../policy/rules";
 import { CrossGuardResourceView, policies } from "../../policy/pack/policies";
@@ -15,7 +16,7 @@ export const PACK_DIR = path.join(ROOT, "policy/pack");
 
 /** Orders violations so two reports compare as sets. */
 export const sorted = (vs: Violation[]): Violation[] =>
-    [...vs].sort((a, b) => `${a.policy}\n${a.urn}\n${a.message}`.localeCompare(`${b.policy}\n${b.urn}\n${b.message}`));
+    [...vs].sort((a, b) => compareCodePoints(`${a.policy}\n${a.urn}\n${a.message}`, `${b.policy}\n${b.urn}\n${b.message}`));
 
 /**
  * The resources as CrossGuard's stack validation hands them over: `props` is the resource's state

@@ -34,6 +34,22 @@ describe("CrossGuard policy pack (policy/pack)", function () {
         expect([...found].sort(), message).to.deep.equal(POLICY_RULES.map((r) => r.name).sort());
     });
 
+    it("reports each case the fixture plants against its resource, in the plan and the pack alike", async () => {
+        const planted = [
+            "broken-exclusive no-fullaccess-managed-policies",
+            "broken-wildcard no-wildcard-permissions",
+            "broken-open-queue-policy scoped-service-principals",
+            "broken-public-invoke scoped-lambda-permissions",
+            "broken-managed-key-queue encryption-at-rest",
+            "broken-managed-key-topic encryption-at-rest",
+        ];
+        const found = (vs: { policy: string; urn: string }[]) => new Set(vs.map((v) => `${v.urn.split("::").pop()} ${v.policy}`));
+        const plan = found(planDocument(broken).violations);
+        const pack = found(await packViolations(crossGuardView(broken.resources)));
+        expect(planted.filter((p) => !plan.has(p)), "missed by the plan").to.deep.equal([]);
+        expect(planted.filter((p) => !pack.has(p)), "missed by the pack").to.deep.equal([]);
+    });
+
     it("reports nothing on any stack (dev, prod, local), like the offline plan", async () => {
         for (const stack of availableStacks()) {
             const { run } = await stackGraph(stack);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { runUnderMocks } from "../../plan/engine";
+import { registeredBeforeFailure, runUnderMocks } from "../../plan/engine";
 import { readStackFile } from "../../plan/stackFiles";
 import { loadStackConfig, parseStackConfig, StackConfigError } from "../../stacks/config";
 import { runStack } from "../../plan/runStack";
@@ -48,14 +48,69 @@ describe("stack config", () => {
     });
 
     it("fails the program before any resource is registered", async () => {
-        let registered = -1;
-        try {
-            await runStack("dev", { "bellyfed:logRetentionDays": "10" });
-        } catch (error) {
-            expect((error as Error).message).to.include("bellyfed:logRetentionDays");
-            registered = 0;
-        }
-        expect(registered).to.equal(0);
+        const error = await runStack("dev", { "bellyfed:logRetentionDays": "10" }).then(
+            () => expect.fail("the program should have failed"),
+            (e: Error) => e,
+        );
+        expect(error.message).to.include("bellyfed:logRetentionDays");
+        // What the mock engine saw registered before the failure (test/plan/engine.test.ts shows it sees them).
+        expect(registeredBeforeFailure(error)).to.deep.equal([]);
+    });
+
+    describe("tags, within AWS's tag limits", () => {
+        it("accepts ordinary tags", () => {
+            expect(parseStackConfig("test", { tags: { team: "platform", "cost-center": "42", owner: "ops@bellyfed.com" } }).tags).to.deep.equal({
+                team: "platform",
+                "cost-center": "42",
+                owner: "ops@bellyfed.com",
+            });
+        });
+
+        it("rejects a key with the reserved aws: prefix, in any case, naming the key", () => {
+            expect(problemsOf({ tags: { "aws:team": "x" } })).to.include('bellyfed:tags.aws:team: key must not start with "aws:" (reserved for AWS)');
+            expect(problemsOf({ tags: { "AWS:team": "x" } })).to.include('bellyfed:tags.AWS:team: key must not start with "aws:"');
+        });
+
+        it("rejects a value with the reserved aws: prefix", () => {
+            expect(problemsOf({ tags: { team: "aws:platform" } })).to.include('bellyfed:tags.team: value must not start with "aws:" (reserved for AWS)');
+        });
+
+        it("rejects a key over 128 characters and a value over 256", () => {
+            const longKey = "k".repeat(129);
+            expect(problemsOf({ tags: { [longKey]: "x" } })).to.include(`bellyfed:tags.${longKey}: key must be 1-128 characters, got 129`);
+            expect(problemsOf({ tags: { team: "v".repeat(257) } })).to.include("bellyfed:tags.team: value must be at most 256 characters, got 257");
+        });
+
+        it("rejects characters AWS does not allow in tags", () => {
+            expect(problemsOf({ tags: { "team#1": "x" } })).to.include("bellyfed:tags.team#1: key and value may hold letters, digits, spaces and _ . : / = + - @ only");
+        });
+
+        it("rejects tags the platform sets itself (the ops CLI finds a stack's resources by project and stack)", () => {
+            for (const key of ["project", "stack", "environment", "bellyfed:route"]) {
+                expect(problemsOf({ tags: { [key]: "x" } }), key).to.include(`bellyfed:tags.${key}: key is set by the platform (project, stack, environment and bellyfed:*)`);
+            }
+        });
+
+        it("rejects more tags than fit next to the platform's own (50 per resource)", () => {
+            const tags = Object.fromEntries(Array.from({ length: 45 }, (_, i) => [`t${i}`, "x"]));
+            expect(problemsOf({ tags })).to.include("bellyfed:tags: holds 45 tags; at most 44 fit (AWS allows 50 per resource and the platform adds up to 6)");
+            expect(() => parseStackConfig("test", { tags: Object.fromEntries(Object.entries(tags).slice(0, 44)) })).to.not.throw();
+        });
+    });
+
+    describe("API throttling", () => {
+        it("rejects limits above the default account quota per Region (10,000 rps, 5,000 burst)", () => {
+            const message = problemsOf({ api: { throttlingRateLimit: 10001, throttlingBurstLimit: 5001 } });
+            expect(message).to.include("bellyfed:api.throttlingRateLimit").and.include("bellyfed:api.throttlingBurstLimit");
+        });
+
+        it("accepts a burst below the rate (HTTP APIs do not require burst >= rate)", () => {
+            expect(parseStackConfig("test", { api: { throttlingRateLimit: 200, throttlingBurstLimit: 100 } }).api).to.include({ throttlingRateLimit: 200, throttlingBurstLimit: 100 });
+        });
+    });
+
+    it("defaults the handler-metric alarm thresholds to 1 per 5 minutes", () => {
+        expect(parseStackConfig("test", {}).alarms).to.include({ publishFailuresPer5Minutes: 1, poisonRecordsPer5Minutes: 1 });
     });
 });
 

@@ -1,5 +1,8 @@
+import * as fs from "fs";
+import * as path from "path";
 import { expect } from "chai";
 import { CapturedResource } from "../../plan/engine";
+import { runStack } from "../../plan/runStack";
 import { ALARM, FUNCTION, Graph, json, stackGraph } from "../support/graph";
 
 
@@ -89,6 +92,40 @@ describe("stack monitoring", () => {
         expect([depth(dev), depth(prod)]).to.deep.equal([5000, 500]);
     });
 
+    describe("handler metrics that mean lost or doomed events", () => {
+        // The dimensions Powertools gives every EMF metric of a function: service = POWERTOOLS_SERVICE_NAME.
+        const serviceOf = (g: Graph, fn: string) => g.get(FUNCTION, fn).inputs.environment.variables.POWERTOOLS_SERVICE_NAME;
+        const namespaceOf = (g: Graph, fn: string) => g.get(FUNCTION, fn).inputs.environment.variables.POWERTOOLS_METRICS_NAMESPACE;
+
+        it("alarms on the query function's PublishFailures (Sum per 5 minutes >= 1), as its EMF emits it", () => {
+            const fn = "query-api-restaurant-fn";
+            const [alarm] = alarmsOn(prod, namespaceOf(prod, fn), "PublishFailures", "service", serviceOf(prod, fn));
+            expect(alarm?.inputs).to.deep.include({
+                namespace: "Bellyfed/prod",
+                dimensions: { service: "restaurant-query" },
+                statistic: "Sum",
+                period: 300,
+                threshold: 1,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                evaluationPeriods: 1,
+                treatMissingData: "notBreaching",
+                alarmActions: [prod.run.outputs.alarmTopicArn],
+            });
+        });
+
+        it("alarms on the analytics consumer's PoisonRecords, as its EMF emits it", () => {
+            const fn = "analytics-queue-consumer-fn";
+            const [alarm] = alarmsOn(prod, namespaceOf(prod, fn), "PoisonRecords", "service", serviceOf(prod, fn));
+            expect(alarm?.inputs).to.deep.include({ namespace: "Bellyfed/prod", dimensions: { service: "analytics-consumer" }, statistic: "Sum", period: 300, threshold: 1 });
+        });
+
+        it("takes both thresholds from the stack config", async () => {
+            const run = await runStack("dev", { "bellyfed:alarms": JSON.stringify({ publishFailuresPer5Minutes: 3, poisonRecordsPer5Minutes: 7 }) });
+            const threshold = (name: string) => run.resources.find((r) => r.type === ALARM && r.name === name)?.inputs.threshold;
+            expect([threshold("query-api-restaurant-publish-failures"), threshold("analytics-queue-poison-records")]).to.deep.equal([3, 7]);
+        });
+    });
+
     it("treats missing data as not breaching for error and DLQ alarms", () => {
         const fn = prod.ofType(FUNCTION)[0];
         expect(alarmsOn(prod, "AWS/Lambda", "Errors", "FunctionName", fn.outputs.name)[0].inputs.treatMissingData).to.equal("notBreaching");
@@ -122,6 +159,17 @@ describe("stack monitoring", () => {
             expect(shown.sort()).to.deep.equal(prod.ofType(ALARM).map((a) => a.outputs.arn).sort());
         });
 
+        it("shows the handler-metric alarms among them", () => {
+            const shown = body.widgets.filter((w: any) => w.type === "alarm").flatMap((w: any) => w.properties.alarms);
+            for (const name of ["query-api-restaurant-publish-failures", "analytics-queue-poison-records"]) expect(shown, name).to.include(prod.get(ALARM, name).outputs.arn);
+        });
+
+        it("lists firing alarms first (sortBy stateUpdatedTimestamp)", () => {
+            const alarmWidgets = body.widgets.filter((w: any) => w.type === "alarm");
+            expect(alarmWidgets).to.not.be.empty;
+            for (const w of alarmWidgets) expect(w.properties.sortBy).to.equal("stateUpdatedTimestamp");
+        });
+
         it("references every queue, DLQ, function and rule of the stack", () => {
             for (const q of prod.run.outputs.queues) expect(text).to.include(q.queueName).and.include(q.dlqName);
             for (const fn of prod.ofType(FUNCTION)) expect(text).to.include(fn.outputs.name);
@@ -130,6 +178,18 @@ describe("stack monitoring", () => {
 
         it("plots the handlers' custom metrics in the stack's namespace", () => {
             expect(text).to.include('"Bellyfed/prod","EventsPublished"').and.include('"Bellyfed/prod","ViewsCounted"');
+        });
+
+        it("plots every metric the handlers emit", () => {
+            // The metric names the handlers pass to addMetric or keep in their tally objects.
+            const sources = ["handlers/runtime/publisher.ts", "handlers/restaurantQuery/index.ts", "handlers/analyticsConsumer/index.ts"].map((f) => fs.readFileSync(path.join(__dirname, "../..", f), "utf8"));
+            const emitted = new Set<string>();
+            for (const source of sources) {
+                for (const m of source.matchAll(/addMetric\("(\w+)"/g)) emitted.add(m[1]);
+                for (const tally of source.matchAll(/const tally = \{([^}]*)\}/g)) for (const m of tally[1].matchAll(/(\w+): 0/g)) emitted.add(m[1]);
+            }
+            expect(emitted.size).to.be.greaterThan(5);
+            for (const metric of emitted) expect(text, metric).to.include(`"Bellyfed/prod","${metric}"`);
         });
     });
 });
