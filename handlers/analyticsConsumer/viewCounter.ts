@@ -22,10 +22,30 @@ import { daySk, EVENT_RECORD_TTL_DAYS, eventSk, TOTAL_SK, utcDay } from "./items
  *    repeated (ConditionalCheckFailed means "already applied").
  * 3. Commit: set the record `counted`, on condition that this attempt still holds the lease.
  * 4. Clean up: DELETE the id from both `inflight` sets (only after commit: once `counted`, nobody
- *    applies again). A crash before clean-up leaves the id in the set; the next duplicate, if any,
- *    removes it. The sets stay bounded by the events in flight at once.
+ *    applies again). Best effort: the view is counted once the commit succeeded, so a failed
+ *    clean-up is reported (`cleanUpError`) but never turns "counted" into a failure, which would
+ *    send an already-counted view back to the queue and, after maxReceiveCount, to the DLQ. A crash
+ *    or failure before clean-up leaves the id in the set; the next duplicate, if any, removes it.
+ *    The sets stay bounded by the events in flight at once.
+ *
+ * Every write that creates or takes over the record (claim, take-over, commit) sets `expiresAt` to
+ * EVENT_RECORD_TTL_DAYS from now: the record outlives the last attempt on the event, not the first.
+ * Events older than MAX_EVENT_AGE_DAYS never reach `count` (the consumer refuses them as stale).
  */
 export type CountOutcome = "counted" | "duplicate" | "in-progress";
+
+export interface CountResult {
+    outcome: CountOutcome;
+    /** The error of a failed clean-up (step 4): the outcome stands, the markers stay behind. */
+    cleanUpError?: unknown;
+}
+
+export interface CountOptions {
+    /** How long the calling invocation may still run, in ms: the claim's lease must outlive it. */
+    remainingMs: number;
+    /** Abandons the DynamoDB calls in flight (see runtime/deadline.ts); `count` then throws. */
+    abortSignal?: AbortSignal;
+}
 
 export interface ViewToCount {
     /** The EventBridge event id: the idempotency key. */
@@ -54,11 +74,13 @@ export function createViewCounter(options: ViewCounterOptions) {
     const { documents, tableName: TableName } = options;
     const now = options.now ?? (() => Date.now());
     const leaseMarginMs = options.leaseMarginMs ?? 30_000;
+    const expiresAt = () => Math.floor(now() / 1000) + EVENT_RECORD_TTL_DAYS * 86400;
 
     /** Returns the lease this attempt holds, or the outcome when it must not count. */
-    async function claim(view: ViewToCount, day: string, remainingMs: number): Promise<{ lease: number } | { outcome: CountOutcome }> {
+    async function claim(view: ViewToCount, day: string, call: CountOptions): Promise<{ lease: number } | CountResult> {
+        const { abortSignal } = call;
         const Key = { restaurantId: view.restaurantId, sk: eventSk(view.eventId) };
-        const lease = now() + remainingMs + leaseMarginMs;
+        const lease = now() + call.remainingMs + leaseMarginMs;
         try {
             await documents.send(
                 new PutCommand({
@@ -70,19 +92,19 @@ export function createViewCounter(options: ViewCounterOptions) {
                         day,
                         messageId: view.messageId ?? "unknown",
                         claimedAt: new Date(now()).toISOString(),
-                        expiresAt: Math.floor(now() / 1000) + EVENT_RECORD_TTL_DAYS * 86400,
+                        expiresAt: expiresAt(),
                     },
                     ConditionExpression: "attribute_not_exists(sk)",
                 }),
+                { abortSignal },
             );
             return { lease };
         } catch (error) {
             if (!isConditionFailure(error)) throw error;
         }
-        const existing = (await documents.send(new GetCommand({ TableName, Key, ConsistentRead: true }))).Item;
+        const existing = (await documents.send(new GetCommand({ TableName, Key, ConsistentRead: true }), { abortSignal })).Item;
         if (existing?.state === "counted") {
-            await cleanUp(view, day);
-            return { outcome: "duplicate" };
+            return { outcome: "duplicate", cleanUpError: await bestEffortCleanUp(view, day, abortSignal) };
         }
         // Gone (expired between the two calls) or still leased by a live invocation: try again later.
         if (!existing || Number(existing.leaseUntil) > now()) return { outcome: "in-progress" };
@@ -91,17 +113,19 @@ export function createViewCounter(options: ViewCounterOptions) {
                 new UpdateCommand({
                     TableName,
                     Key,
-                    UpdateExpression: "SET leaseUntil = :lease, takenOverAt = :at, messageId = :messageId",
+                    UpdateExpression: "SET leaseUntil = :lease, takenOverAt = :at, messageId = :messageId, expiresAt = :expiresAt",
                     ConditionExpression: "#state = :claimed AND leaseUntil = :old",
                     ExpressionAttributeNames: { "#state": "state" },
                     ExpressionAttributeValues: {
                         ":lease": lease,
                         ":at": new Date(now()).toISOString(),
                         ":messageId": view.messageId ?? existing.messageId ?? "unknown",
+                        ":expiresAt": expiresAt(),
                         ":claimed": "claimed",
                         ":old": existing.leaseUntil,
                     },
                 }),
+                { abortSignal },
             );
             return { lease };
         } catch (error) {
@@ -122,6 +146,7 @@ export function createViewCounter(options: ViewCounterOptions) {
         view: ViewToCount,
         day: string,
         update: { expression: string; condition: string; names: Record<string, string>; values: Record<string, unknown> },
+        abortSignal: AbortSignal | undefined,
     ): Promise<void> {
         await Promise.all(
             counterKeys(view, day).map((Key) =>
@@ -135,6 +160,7 @@ export function createViewCounter(options: ViewCounterOptions) {
                             ExpressionAttributeNames: update.names,
                             ExpressionAttributeValues: update.values,
                         }),
+                        { abortSignal },
                     )
                     .catch((error) => {
                         if (!isConditionFailure(error)) throw error;
@@ -146,26 +172,32 @@ export function createViewCounter(options: ViewCounterOptions) {
     /** Increments both counters, each with its in-flight marker; a previous owner's increment is not repeated. */
     // Function declarations, not const arrows: Pulumi's closure serializer cannot find a const
     // arrow declared after the closure that uses it ("missing variable in closure environment").
-    function apply(view: ViewToCount, day: string): Promise<void> {
-        return updateCounters(view, day, {
-            expression: "ADD #views :one, #inflight :ids",
-            condition: "attribute_not_exists(#inflight) OR NOT contains(#inflight, :id)",
-            names: { "#views": "views", "#inflight": "inflight" },
-            values: { ":one": 1, ":ids": new Set([view.eventId]), ":id": view.eventId },
-        });
+    function apply(view: ViewToCount, day: string, abortSignal: AbortSignal | undefined): Promise<void> {
+        return updateCounters(
+            view,
+            day,
+            {
+                expression: "ADD #views :one, #inflight :ids",
+                condition: "attribute_not_exists(#inflight) OR NOT contains(#inflight, :id)",
+                names: { "#views": "views", "#inflight": "inflight" },
+                values: { ":one": 1, ":ids": new Set([view.eventId]), ":id": view.eventId },
+            },
+            abortSignal,
+        );
     }
 
-    async function commit(view: ViewToCount, lease: number): Promise<void> {
+    async function commit(view: ViewToCount, lease: number, abortSignal: AbortSignal | undefined): Promise<void> {
         try {
             await documents.send(
                 new UpdateCommand({
                     TableName,
                     Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
-                    UpdateExpression: "SET #state = :counted, countedAt = :at",
+                    UpdateExpression: "SET #state = :counted, countedAt = :at, expiresAt = :expiresAt",
                     ConditionExpression: "leaseUntil = :lease",
                     ExpressionAttributeNames: { "#state": "state" },
-                    ExpressionAttributeValues: { ":counted": "counted", ":at": new Date(now()).toISOString(), ":lease": lease },
+                    ExpressionAttributeValues: { ":counted": "counted", ":at": new Date(now()).toISOString(), ":expiresAt": expiresAt(), ":lease": lease },
                 }),
+                { abortSignal },
             );
         } catch (error) {
             if (isConditionFailure(error)) throw new Error(`lost the claim on event ${view.eventId} (its lease expired and another invocation took it over)`);
@@ -173,29 +205,41 @@ export function createViewCounter(options: ViewCounterOptions) {
         }
     }
 
-    /** Removes the event's in-flight markers (only after commit). */
-    function cleanUp(view: ViewToCount, day: string): Promise<void> {
-        return updateCounters(view, day, {
-            expression: "DELETE #inflight :ids",
-            condition: "contains(#inflight, :id)",
-            names: { "#inflight": "inflight" },
-            values: { ":ids": new Set([view.eventId]), ":id": view.eventId },
-        });
+    /**
+     * Removes the event's in-flight markers (only after commit). Best effort: returns the error
+     * instead of throwing it, since the event is counted either way.
+     */
+    async function bestEffortCleanUp(view: ViewToCount, day: string, abortSignal: AbortSignal | undefined): Promise<unknown> {
+        try {
+            await updateCounters(
+                view,
+                day,
+                {
+                    expression: "DELETE #inflight :ids",
+                    condition: "contains(#inflight, :id)",
+                    names: { "#inflight": "inflight" },
+                    values: { ":ids": new Set([view.eventId]), ":id": view.eventId },
+                },
+                abortSignal,
+            );
+            return undefined;
+        } catch (error) {
+            return error;
+        }
     }
 
     return {
         /**
-         * Counts one view exactly once per event id. `remainingMs` is how long the calling invocation
-         * may still run (the lease must outlive it). Throws on DynamoDB errors (the caller retries).
+         * Counts one view exactly once per event id. Throws on DynamoDB errors before the commit
+         * (the caller retries the record); after the commit the outcome is final.
          */
-        async count(view: ViewToCount, remainingMs: number): Promise<CountOutcome> {
+        async count(view: ViewToCount, call: CountOptions): Promise<CountResult> {
             const day = utcDay(view.viewedAt);
-            const claimed = await claim(view, day, remainingMs);
-            if ("outcome" in claimed) return claimed.outcome;
-            await apply(view, day);
-            await commit(view, claimed.lease);
-            await cleanUp(view, day);
-            return "counted";
+            const claimed = await claim(view, day, call);
+            if ("outcome" in claimed) return claimed;
+            await apply(view, day, call.abortSignal);
+            await commit(view, claimed.lease, call.abortSignal);
+            return { outcome: "counted", cleanUpError: await bestEffortCleanUp(view, day, call.abortSignal) };
         },
     };
 }

@@ -4,6 +4,8 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { daySk, DAY_SK_PREFIX, TOTAL_SK, utcDay } from "../analyticsConsumer/items";
 import { RESTAURANT_ID_PATTERN } from "../events/catalog";
+import { sdkClientConfig } from "../runtime/awsClients";
+import { invocationDeadline, remainingTimeOf } from "../runtime/deadline";
 import { allowedOriginsFromEnv, corsHeaders, HttpResponse, jsonResponse, requestOrigin } from "../runtime/http";
 import { createObservability, requireEnv } from "../runtime/observability";
 
@@ -31,13 +33,16 @@ export interface RestaurantStatsOptions {
     metrics: Metrics;
     /** Clock in epoch milliseconds. Default Date.now. */
     now?: () => number;
+    /** DynamoDB calls are aborted when less than this much invocation time is left (a JSON 500 follows). Default 500 ms. */
+    responseReserveMs?: number;
 }
 
 /**
  * `GET /restaurant/{id}/stats[?days=N]`: the restaurant's view counters from the analytics table.
  * 200 with zeros for a known restaurant nobody viewed yet, 404 for an unknown restaurant, 400 for a
- * bad id or `days`, 500 (without internals) when DynamoDB fails. Reading stats publishes nothing, so
- * it does not count as a view.
+ * bad id or `days`, 500 (without internals) when DynamoDB fails or does not answer before the
+ * invocation's deadline (never a Lambda timeout). Reading stats publishes nothing, so it does not
+ * count as a view.
  */
 export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -48,7 +53,7 @@ export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
     const idPattern = new RegExp(RESTAURANT_ID_PATTERN);
 
     /** Day and total counters from `from` on, in one Query (days sort before the total). */
-    async function readCounters(restaurantId: string, from: string): Promise<Record<string, unknown>[]> {
+    async function readCounters(restaurantId: string, from: string, abortSignal: AbortSignal): Promise<Record<string, unknown>[]> {
         const items: Record<string, unknown>[] = [];
         let ExclusiveStartKey: Record<string, unknown> | undefined;
         do {
@@ -61,6 +66,7 @@ export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
                     ExpressionAttributeNames: { "#views": "views" },
                     ExclusiveStartKey,
                 }),
+                { abortSignal },
             );
             items.push(...(page.Items ?? []));
             ExclusiveStartKey = page.LastEvaluatedKey;
@@ -87,16 +93,19 @@ export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
 
             let restaurant: Record<string, unknown> | undefined;
             let counters: Record<string, unknown>[];
+            const deadline = invocationDeadline({ remainingMs: remainingTimeOf(context), reserveMs: options.responseReserveMs ?? 500 });
             try {
                 [restaurant, counters] = await Promise.all([
                     documents
-                        .send(new GetCommand({ TableName: options.restaurantsTable, Key: { restaurantId: id }, ProjectionExpression: "restaurantId" }))
+                        .send(new GetCommand({ TableName: options.restaurantsTable, Key: { restaurantId: id }, ProjectionExpression: "restaurantId" }), { abortSignal: deadline.signal })
                         .then((r) => r.Item),
-                    readCounters(id, window[0]),
+                    readCounters(id, window[0], deadline.signal),
                 ]);
             } catch (error) {
-                logger.error("stats lookup failed", { restaurantId: id, error: error as Error });
+                logger.error("stats lookup failed", { restaurantId: id, error: error as Error, deadline: deadline.signal.aborted });
                 return jsonResponse(500, { message: "Internal error while reading the statistics", requestId }, cors);
+            } finally {
+                deadline.dispose();
             }
             if (!restaurant) return jsonResponse(404, { message: `Restaurant ${id} not found` }, cors);
 
@@ -119,7 +128,8 @@ export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
 
 /**
  * The callback factory of `GET /restaurant/{id}/stats`. Environment: RESTAURANTS_TABLE,
- * ANALYTICS_TABLE, CORS_ALLOW_ORIGINS (comma-separated). Built once per cold start.
+ * ANALYTICS_TABLE, CORS_ALLOW_ORIGINS (comma-separated). Built once per cold start; the SDK client
+ * has bounded timeouts and attempts (runtime/awsClients.ts).
  */
 export function restaurantStatsFactory() {
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -129,7 +139,7 @@ export function restaurantStatsFactory() {
     const env = requireEnv("RESTAURANTS_TABLE", "ANALYTICS_TABLE");
     const { logger, metrics } = createObservability("restaurant-stats");
     return createRestaurantStatsHandler({
-        documents: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+        documents: DynamoDBDocumentClient.from(new DynamoDBClient(sdkClientConfig())),
         restaurantsTable: env.RESTAURANTS_TABLE,
         analyticsTable: env.ANALYTICS_TABLE,
         allowedOrigins: allowedOriginsFromEnv(process.env.CORS_ALLOW_ORIGINS),

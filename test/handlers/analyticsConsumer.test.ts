@@ -5,29 +5,27 @@ import { daySk, eventSk, TOTAL_SK } from "../../handlers/analyticsConsumer/items
 import { buildEventCatalog } from "../../handlers/events/catalog";
 import { LocalDynamo, startDynalite, suiteEnv } from "../support/dynalite";
 import { eventEnvelope, sqsEvent, sqsRecord } from "../support/sqs";
+import { recorder } from "./recorder";
 
 const TABLE = "analytics";
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 
-/** A logger and a metrics object that remember what the handler told them. */
-function recorder() {
-    const logs: { level: string; message: string; extra: any }[] = [];
-    const metrics: Record<string, number> = {};
-    const log = (level: string) => (message: string, extra?: any) => logs.push({ level, message, extra });
-    return {
-        logs,
-        metrics,
-        logger: { info: log("info"), warn: log("warn"), error: log("error"), debug: log("debug") } as any,
-        metricsSink: {
-            addMetric: (name: string, _unit: string, value: number) => (metrics[name] = (metrics[name] ?? 0) + value),
-            hasStoredMetrics: () => false,
-            publishStoredMetrics: () => undefined,
-        } as any,
-    };
-}
-
-const viewed = (restaurantId: string, eventId: string, viewedAt = "2026-03-01T10:00:00.000Z") =>
-    eventEnvelope("RestaurantViewed", { version: 1, restaurantId, viewedAt, requestId: `req-${eventId}` }, eventId);
+const DAY_MS = 86_400_000;
+const viewed = (restaurantId: string, eventId: string, viewedAt = "2026-03-01T10:00:00.000Z", time = "2026-03-01T12:00:00Z") =>
+    eventEnvelope("RestaurantViewed", { version: 1, restaurantId, viewedAt, requestId: `req-${eventId}` }, eventId, time);
+/** An event whose envelope `time` is `days` (and `extraMs`) before NOW. */
+const viewedDaysAgo = (restaurantId: string, eventId: string, days: number, extraMs = 0) => {
+    const time = new Date(NOW - days * DAY_MS - extraMs).toISOString();
+    return viewed(restaurantId, eventId, time, time);
+};
+/** A document client whose clean-up writes (DELETE from the inflight sets) fail; everything else reaches dynalite. */
+const failingCleanUp = (documents: any) =>
+    ({
+        send: (command: any, options?: any) =>
+            String(command.input?.UpdateExpression ?? "").startsWith("DELETE")
+                ? Promise.reject(Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ProvisionedThroughputExceededException" }))
+                : documents.send(command, options),
+    }) as any;
 
 describe("analytics consumer (dynalite)", () => {
     let dynamo: LocalDynamo;
@@ -130,7 +128,7 @@ describe("analytics consumer (dynalite)", () => {
     });
 
     it("reports every record failed, without throwing, when DynamoDB fails", async () => {
-        const broken = createAnalyticsConsumer({ documents: dynamo.documents, tableName: "no-such-table", catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink });
+        const broken = createAnalyticsConsumer({ documents: dynamo.documents, tableName: "no-such-table", catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
         const res = await broken(sqsEvent(sqsRecord("m-1", viewed("r-x", "e-1")), sqsRecord("m-2", viewed("r-x", "e-2"))));
         expect(res.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }, { itemIdentifier: "m-2" }]);
         expect(rec.metrics.RetriedRecords).to.equal(2);
@@ -147,6 +145,73 @@ describe("analytics consumer (dynalite)", () => {
         const res = await handler(sqsEvent(sqsRecord("m-1", viewed("r-late", "e-1"))), { getRemainingTimeInMillis: () => 1000 });
         expect(res.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
         expect(await views("r-late", TOTAL_SK)).to.equal(0);
+    });
+
+    describe("events older than the idempotency window", () => {
+        it("refuses an event older than 30 days as poison, reported failed so it reaches the DLQ, and counts nothing", async () => {
+            const res = await handler(sqsEvent(sqsRecord("m-stale", viewedDaysAgo("r-stale", "e-1", 30, 1000))));
+            expect(res.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-stale" }]);
+            expect(await views("r-stale", TOTAL_SK)).to.equal(0);
+            expect(await item("r-stale", eventSk("e-1"))).to.equal(undefined);
+        });
+
+        it("logs the stale event with its time and the reason, and counts PoisonRecords and StaleEvents", async () => {
+            await handler(sqsEvent(sqsRecord("m-stale", viewedDaysAgo("r-stale-log", "e-1", 31))));
+            const [entry] = rec.logs.filter((l) => l.level === "error");
+            expect(entry.extra.messageId).to.equal("m-stale");
+            expect(entry.extra.reason).to.equal(
+                "event e-1 (time 2026-01-29T12:00:00.000Z) is stale: time: event is older than 30 days: its idempotency record may have expired, so a consumer could process it twice",
+            );
+            expect(rec.metrics).to.deep.equal({ PoisonRecords: 1, StaleEvents: 1 });
+        });
+
+        it("counts an event exactly 30 days old", async () => {
+            const res = await handler(sqsEvent(sqsRecord("m-1", viewedDaysAgo("r-30-days", "e-1", 30))));
+            expect(res.batchItemFailures).to.deep.equal([]);
+            expect(await views("r-30-days", TOTAL_SK)).to.equal(1);
+        });
+    });
+
+    describe("clean-up after the commit is best effort", () => {
+        it("reports a counted view as counted when removing its in-flight markers fails", async () => {
+            const flaky = createAnalyticsConsumer({ documents: failingCleanUp(dynamo.documents), tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
+            const res = await flaky(sqsEvent(sqsRecord("m-1", viewed("r-cleanup", "e-1"))));
+            expect(res.batchItemFailures).to.deep.equal([]);
+            expect(await views("r-cleanup", TOTAL_SK)).to.equal(1);
+            expect((await item("r-cleanup", eventSk("e-1")))?.state).to.equal("counted");
+        });
+
+        it("logs a warning and counts CleanUpFailures, leaving the markers for the next duplicate", async () => {
+            const flaky = createAnalyticsConsumer({ documents: failingCleanUp(dynamo.documents), tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
+            await flaky(sqsEvent(sqsRecord("m-1", viewed("r-cleanup-log", "e-1"))));
+            expect(rec.metrics).to.deep.equal({ ViewsCounted: 1, CleanUpFailures: 1 });
+            expect(rec.logs.filter((l) => l.level === "warn").map((l) => [l.extra.eventId, l.extra.error.name])).to.deep.equal([["e-1", "ProvisionedThroughputExceededException"]]);
+            expect((await item("r-cleanup-log", TOTAL_SK))?.inflight).to.deep.equal(new Set(["e-1"]));
+        });
+
+        it("reports a duplicate as a success when its clean-up fails", async () => {
+            await handler(sqsEvent(sqsRecord("m-1", viewed("r-cleanup-dup", "e-1"))));
+            const flaky = createAnalyticsConsumer({ documents: failingCleanUp(dynamo.documents), tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
+            const res = await flaky(sqsEvent(sqsRecord("m-2", viewed("r-cleanup-dup", "e-1"))));
+            expect(res.batchItemFailures).to.deep.equal([]);
+            expect(await views("r-cleanup-dup", TOTAL_SK)).to.equal(1);
+        });
+    });
+
+    it("refreshes the idempotency record's expiry on commit: it counts from the last write", async () => {
+        let clock = NOW;
+        let committedAt: number | undefined;
+        const ticking = {
+            send: (command: any, options?: any) => {
+                if (String(command.input?.UpdateExpression ?? "").includes(":counted")) committedAt = clock;
+                clock += 60_000; // one minute passes with every DynamoDB call
+                return dynamo.documents.send(command, options);
+            },
+        } as any;
+        const slow = createAnalyticsConsumer({ documents: ticking, tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => clock });
+        await slow(sqsEvent(sqsRecord("m-1", viewed("r-expiry", "e-1"))));
+        expect(committedAt).to.be.greaterThan(NOW);
+        expect((await item("r-expiry", eventSk("e-1")))?.expiresAt).to.equal(Math.floor(committedAt! / 1000) + 35 * 86400);
     });
 
     describe("after an invocation died half-way", () => {
@@ -186,6 +251,14 @@ describe("analytics consumer (dynalite)", () => {
             const res = await handler(sqsEvent(sqsRecord("m-1", viewed("r-crash-4", "e-1"))));
             expect(res.batchItemFailures).to.deep.equal([]);
             expect(await item("r-crash-4", TOTAL_SK)).to.deep.include({ views: 1, inflight: new Set(["e-other"]) });
+        });
+
+        it("refreshes the record's expiry when it takes over the dead owner's claim", async () => {
+            await dynamo.documents.send(
+                new PutCommand({ TableName: TABLE, Item: { restaurantId: "r-crash-5", sk: eventSk("e-1"), state: "claimed", leaseUntil: NOW - 1, day: "2026-03-01", expiresAt: 1 } }),
+            );
+            await handler(sqsEvent(sqsRecord("m-1", viewed("r-crash-5", "e-1"))));
+            expect((await item("r-crash-5", eventSk("e-1")))?.expiresAt).to.equal(NOW / 1000 + 35 * 86400);
         });
 
         it("retries later, counting nothing, while another invocation's claim is alive", async () => {

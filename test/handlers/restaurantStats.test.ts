@@ -1,10 +1,13 @@
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
 import { daySk, TOTAL_SK } from "../../handlers/analyticsConsumer/items";
 import { createRestaurantStatsHandler, restaurantStatsFactory } from "../../handlers/restaurantStats";
+import { sdkClientConfig } from "../../handlers/runtime/awsClients";
 import { httpEvent, LocalDynamo, startDynalite, suiteEnv, withEnv } from "../support/dynalite";
+import { contextWithRemaining, startBlackHole, timed } from "./blackHole";
 
 const NOW = Date.parse("2026-03-10T08:00:00Z");
 const ROUTE = "GET /restaurant/{id}/stats";
@@ -86,6 +89,21 @@ describe("restaurant stats handler (dynalite)", () => {
         const res = await broken(statsEvent("r-1"));
         expect(res.statusCode).to.equal(500);
         expect(JSON.parse(res.body)).to.deep.equal({ message: "Internal error while reading the statistics", requestId: "req-1" });
+    });
+
+    it("answers a JSON 500 before the invocation's deadline when DynamoDB accepts the connection and never answers", async () => {
+        const hole = await startBlackHole();
+        const client = new DynamoDBClient({ region: "us-east-1", endpoint: hole.endpoint, credentials: { accessKeyId: "test", secretAccessKey: "test" }, ...sdkClientConfig() });
+        try {
+            const hung = createRestaurantStatsHandler({ documents: DynamoDBDocumentClient.from(client), restaurantsTable: "restaurants", analyticsTable: "analytics", allowedOrigins: ["*"], ...quiet });
+            const { result, ms } = await timed(() => hung(statsEvent("r-1"), contextWithRemaining(1500)));
+            expect(result.statusCode).to.equal(500);
+            expect(JSON.parse(result.body)).to.deep.equal({ message: "Internal error while reading the statistics", requestId: "req-1" });
+            expect(ms).to.be.lessThan(1400);
+        } finally {
+            client.destroy();
+            await hole.close();
+        }
     });
 
     it("carries the CORS headers on every response, errors included", async () => {
