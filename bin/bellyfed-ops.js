@@ -1,39 +1,37 @@
 #!/usr/bin/env node
-// The `bellyfed-ops` bin: runs the TypeScript source (ops/cli.ts) through ts-node (transpile only) with
-// the project's tsconfig, as `npm run ops` does, so it works from a checkout after `npm ci`. Nothing
-// compiles the CLI: `npm run build` (tsconfig.build.json) builds only the component library, which is
-// all the published package ships.
+// The `bellyfed-ops` bin (the ops CLI, ops/cli.ts).
+// - Installed from the package: runs the compiled CLI, dist/ops/cli.js (`npm run build` compiles it
+//   with tsconfig.build.json; the package ships it).
+// - In a checkout (ops/cli.ts next to this file, after `npm ci`): runs the TypeScript source through
+//   ts-node (transpile only) with the project's tsconfig, as `npm run ops` does, so it never runs a
+//   stale build. Without ts-node (a production install of the checkout) it falls back to dist/.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 
-const source = path.join(__dirname, "..", "ops", "cli.ts");
-if (!fs.existsSync(source)) {
-    fail("this installation has no ops/cli.ts (the published package ships the component library only); run the CLI from a checkout of the repository (npm run ops -- --help)");
-}
-// The project's own tsconfig, whatever directory the command runs from.
-process.env.TS_NODE_PROJECT = process.env.TS_NODE_PROJECT || path.join(__dirname, "..", "tsconfig.json");
-try {
-    require("ts-node/register/transpile-only");
-} catch {
-    fail("ts-node is needed to run ops/cli.ts; run `npm ci` in the repository first");
-}
-run(require(source));
+const root = path.join(__dirname, "..");
+const source = path.join(root, "ops", "cli.ts");
+const compiled = path.join(root, "dist", "ops", "cli.js");
 
-function fail(message) {
-    process.stderr.write(`bellyfed-ops: ${message}\n`);
+if (fs.existsSync(source) && resolvable("ts-node/register/transpile-only")) {
+    // The project's own tsconfig, whatever directory the command runs from.
+    process.env.TS_NODE_PROJECT = process.env.TS_NODE_PROJECT || path.join(root, "tsconfig.json");
+    require("ts-node/register/transpile-only");
+    require(source).main();
+} else if (fs.existsSync(compiled)) {
+    require(compiled).main();
+} else {
+    process.stderr.write(
+        `bellyfed-ops: neither ${path.relative(process.cwd(), compiled)} nor ts-node to run ops/cli.ts: run \`npm ci\` (or \`npm run build\`) in the repository first\n`,
+    );
     process.exit(2);
 }
 
-function run(cli) {
-    const controller = new AbortController();
-    let interrupted = 0;
-    process.on("SIGINT", () => {
-        if (++interrupted > 1) process.exit(130);
-        controller.abort();
-    });
-    // Exit only once stdout/stderr are flushed: a piped --json document must arrive whole.
-    cli.runOps(process.argv.slice(2), { signal: controller.signal }).then((code) =>
-        process.stdout.write("", () => process.stderr.write("", () => process.exit(code))),
-    );
+function resolvable(id) {
+    try {
+        require.resolve(id, { paths: [root] });
+        return true;
+    } catch {
+        return false;
+    }
 }

@@ -1,7 +1,8 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { EXIT_FAILED, EXIT_USAGE, OpsError, ThrottledError } from "./errors";
+import { EXIT_FAILED, EXIT_USAGE, OpsError } from "./errors";
+import { networkCode } from "./retry";
 
 export interface AwsClients {
     sqs: SQSClient;
@@ -18,8 +19,8 @@ export interface ClientOptions {
 
 /**
  * SDK clients with the standard credential chain and region resolution. The SDK's own retries are
- * turned off (maxAttempts 1): `withRetry` is the one bounded retry loop, so the number of attempts
- * is what it says and tests see every attempt.
+ * turned off (maxAttempts 1): `withRetry` (retry.ts) is the one bounded retry loop, so the number of
+ * attempts is what it says, calls that are not safe to repeat are never repeated, and tests see every attempt.
  */
 export function createClients(options: ClientOptions, given: Partial<AwsClients> = {}): AwsClients {
     const config = { region: options.region, endpoint: options.endpoint, credentials: options.credentials, maxAttempts: 1 };
@@ -28,72 +29,6 @@ export function createClients(options: ClientOptions, given: Partial<AwsClients>
         eventBridge: given.eventBridge ?? new EventBridgeClient(config),
         cloudWatch: given.cloudWatch ?? new CloudWatchClient(config),
     };
-}
-
-export interface RetryOptions {
-    /** Attempts, the first included (default 6). */
-    attempts?: number;
-    /** First backoff in ms (default 200); doubles per attempt, capped at maxDelayMs, full jitter. */
-    baseDelayMs?: number;
-    maxDelayMs?: number;
-    sleep: (ms: number) => Promise<void>;
-    random?: () => number;
-}
-
-const THROTTLING_CODES = new Set([
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "AWS.SimpleQueueService.RequestThrottled",
-]);
-const TRANSIENT_CODES = new Set(["InternalFailure", "InternalError", "InternalServerError", "ServiceUnavailable", "RequestTimeout", "RequestTimeoutException", "TimeoutError"]);
-/** Network errors worth another attempt (a reset or timed-out connection); a refused one is not. */
-const TRANSIENT_NETWORK = new Set(["ECONNRESET", "ETIMEDOUT", "EPIPE", "EAI_AGAIN"]);
-
-function networkCode(error: unknown): string | undefined {
-    const e = error as { code?: string; cause?: { code?: string } };
-    return e?.code ?? e?.cause?.code;
-}
-
-/** Throttling or a transient server-side failure: worth another attempt after a pause. */
-export function isRetryable(error: unknown): boolean {
-    const e = error as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-    const code = e?.name ?? e?.Code ?? "";
-    if (THROTTLING_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;
-    if (TRANSIENT_NETWORK.has(networkCode(error) ?? "")) return true;
-    const status = e?.$metadata?.httpStatusCode;
-    return status === 429 || (status !== undefined && status >= 500);
-}
-
-/**
- * Runs one AWS call, retrying throttling and transient failures with exponential backoff and full
- * jitter, a bounded number of times. Other errors are rethrown at once, labelled with the operation.
- */
-export async function withRetry<T>(operation: string, call: () => Promise<T>, options: RetryOptions): Promise<T> {
-    const attempts = options.attempts ?? 6;
-    const base = options.baseDelayMs ?? 200;
-    const cap = options.maxDelayMs ?? 8000;
-    const random = options.random ?? Math.random;
-    for (let attempt = 1; ; attempt++) {
-        try {
-            return await call();
-        } catch (error) {
-            if (!isRetryable(error)) throw labelled(error, operation);
-            if (attempt >= attempts) throw new ThrottledError(operation, attempts, error as Error);
-            await options.sleep(random() * Math.min(cap, base * 2 ** (attempt - 1)));
-        }
-    }
-}
-
-function labelled(error: unknown, operation: string): unknown {
-    if (error && typeof error === "object" && !(error instanceof OpsError)) (error as { opsOperation?: string }).opsOperation ??= operation;
-    return error;
 }
 
 const NO_CREDENTIALS =

@@ -1,13 +1,14 @@
 /**
- * The operations CLI: `npm run ops -- <command>` (also the package's `bellyfed-ops` bin).
+ * The operations CLI: `npm run ops -- <command>` (also the package's `bellyfed-ops` bin, which runs
+ * this file from a checkout and its compiled dist/ops/cli.js from an installed package).
  *
  * `runOps(argv, io)` runs one command in-process and resolves with its exit code (0 success, 1 a
  * failed check, 2 bad usage: see errors.ts); everything outside the code (streams, AWS clients, time,
  * the prompt, the local runtime's HTTP client) comes from `io`, so tests need no child processes.
+ * `main()` is the process entry point.
  */
 import { parseArgs } from "util";
 import { exitWhenFlushed } from "../plan/exitWhenFlushed";
-import { availableStacks, UnknownStackError } from "../plan/stackFiles";
 import { describeError } from "./aws";
 import { dlqInspect, dlqRedrive, MAX_MOVE_RATE } from "./commands/dlq";
 import { eventsPut } from "./commands/events";
@@ -15,7 +16,8 @@ import { patternTest } from "./commands/pattern";
 import { queuesCommand } from "./commands/queues";
 import { MAX_METRIC_DAYS, rulesCleanup, rulesCommand } from "./commands/rules";
 import { CommonOptions, Ctx, OpsIO } from "./context";
-import { EXIT_OK, EXIT_USAGE, OpsError, UsageError } from "./errors";
+import { EXIT_OK, UsageError } from "./errors";
+import { checkStack, findProjectDir, projectStacks } from "./stacks";
 
 export type { OpsIO } from "./context";
 
@@ -37,18 +39,29 @@ interface CommandSpec {
 }
 
 const COMMON: Record<string, OptionSpec> = {
-    stack: { type: "string", value: "NAME", help: "the stack (Pulumi.<NAME>.yaml) whose resources to work on" },
-    json: { type: "boolean", help: "machine output: one JSON document on stdout" },
+    stack: {
+        type: "string",
+        value: "NAME",
+        help: "the stack whose resources to work on (its stack=NAME tag; Pulumi.<NAME>.yaml of the Pulumi project in or above the current directory, if any)",
+    },
+    json: { type: "boolean", help: 'machine output: one JSON document on stdout (on failure: {"error": {"message", "exitCode"}})' },
     region: { type: "string", value: "REGION", help: "AWS region (default: the SDK's: AWS_REGION, your profile)" },
     "endpoint-url": { type: "string", value: "URL", help: "send AWS calls to this endpoint (any AWS-compatible one)" },
     local: { type: "string", value: "URL", help: "work against a running local runtime (npm start), e.g. http://localhost:3000" },
     help: { type: "boolean", short: "h", help: "show this help" },
 };
 
+const BUS: OptionSpec = { type: "string", value: "NAME|ARN", help: "the bus (default: the one tagged project=bellyfed and stack=NAME)" };
 const QUEUE_PREFIX: OptionSpec = { type: "string", value: "PREFIX", help: "only look at queues whose name starts with PREFIX (faster discovery in busy accounts)" };
 const TARGET_DLQ: OptionSpec = { type: "boolean", help: "the queue's EventBridge target DLQ (events EventBridge could not deliver to it) instead of its SQS DLQ" };
 const SAMPLES: OptionSpec = { type: "string", value: "N", help: "sample messages shown per group (default 3)" };
-const VISIBILITY: OptionSpec = { type: "string", value: "S", help: "seconds read messages stay hidden while the command works (default 60)" };
+const VISIBILITY: OptionSpec = {
+    type: "string",
+    value: "S",
+    help: "seconds a read message stays hidden at a time; the command extends it while it works (default 60)",
+};
+/** How the AWS-or-local commands take their target: a stack on AWS, or a local runtime (where --stack is optional). */
+const TARGET = "(--stack NAME | --local URL)";
 
 /** Parses a whole number option, naming the flag and the range in the error. */
 function int(values: Values, flag: string, command: string, fallback: number, min: number, max: number): number {
@@ -68,18 +81,23 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "queues",
         summary: "depth, in-flight, delayed, age of oldest message, DLQ depth and a health verdict per ProcessedQueue",
-        usage: "queues --stack NAME [--watch [--interval S]] [--max-age S] [--max-depth N]",
+        usage: `queues ${TARGET} [--watch [--interval S]] [--max-age S] [--max-depth N]`,
         description:
-            "Finds the stack's ProcessedQueues by their tags (stack=NAME, bellyfed:processed-queue) and shows each queue's\n" +
-            "visible / in-flight / delayed counts (GetQueueAttributes), the age of its oldest message (CloudWatch\n" +
+            "Finds the stack's ProcessedQueues by their tags (project=bellyfed, stack=NAME, bellyfed:processed-queue) and shows\n" +
+            "each queue's visible / in-flight / delayed counts (GetQueueAttributes), the age of its oldest message (CloudWatch\n" +
             "ApproximateAgeOfOldestMessage), its DLQ and target-DLQ depth, and a verdict. Exit 1 when any queue is unhealthy:\n" +
-            "a DLQ or target DLQ holds messages, the oldest message is older than --max-age, or more than --max-depth wait.",
+            "a DLQ or target DLQ holds messages, the oldest message is older than --max-age, or --max-depth or more wait\n" +
+            "(default: the stack's queue-depth alarm threshold). --watch discovers the queues once, then refreshes their counts.",
         examples: ["npm run ops -- queues --stack prod", "npm run ops -- queues --stack prod --watch --interval 30", "npm run ops -- queues --local http://localhost:3000 --json"],
         options: {
             watch: { type: "boolean", help: "refresh until Ctrl-C" },
             interval: { type: "string", value: "S", help: "seconds between refreshes with --watch (default 10)" },
             "max-age": { type: "string", value: "S", help: "oldest-message age (seconds) that makes a queue unhealthy (default: maxReceiveCount x visibility timeout + 300, as the age alarm)" },
-            "max-depth": { type: "string", value: "N", help: "visible messages that make a queue unhealthy (default 1000)" },
+            "max-depth": {
+                type: "string",
+                value: "N",
+                help: "visible messages (>= N) that make a queue unhealthy (default: the stack's bellyfed:alarms.queueDepth, as the queue-depth alarm; 1000 when unset)",
+            },
             "queue-prefix": QUEUE_PREFIX,
         },
         positionals: [],
@@ -88,20 +106,25 @@ const COMMANDS: CommandSpec[] = [
             queuesCommand(ctx, {
                 watch: bool(v, "watch"),
                 intervalSeconds: int(v, "interval", "queues", 10, 1, 3600),
-                thresholds: { maxAgeSeconds: v["max-age"] === undefined ? undefined : int(v, "max-age", "queues", 0, 1, 1209600), maxDepth: int(v, "max-depth", "queues", 1000, 0, 1e9) },
+                thresholds: {
+                    maxAgeSeconds: v["max-age"] === undefined ? undefined : int(v, "max-age", "queues", 0, 1, 1209600),
+                    maxDepth: v["max-depth"] === undefined ? undefined : int(v, "max-depth", "queues", 0, 1, 1e9),
+                },
                 prefix: str(v, "queue-prefix"),
             }),
     },
     {
         name: "dlq inspect",
         summary: "read a DLQ without losing anything and group its messages: invalid (why) vs valid (safe to redrive)",
-        usage: "dlq inspect <queue> --stack NAME [--target-dlq] [--max N] [--samples N] [--visibility-timeout S]",
+        usage: `dlq inspect <queue> ${TARGET} [--target-dlq] [--max N] [--samples N] [--visibility-timeout S]`,
         description:
             "<queue> is a ProcessedQueue name (or the name or URL of its queue, DLQ or target DLQ, or a route for its target\n" +
-            "DLQ); --target-dlq picks the queue's EventBridge target DLQ instead of its SQS DLQ. Receives up to --max\n" +
-            "messages with a visibility timeout, re-validates each body against the event catalog (envelope, then the detail's\n" +
-            "zod schema), then makes every message visible again (ChangeMessageVisibility 0): nothing is deleted. Prints the\n" +
-            "count per group and samples. Exit 1 when poison (invalid) messages are found.",
+            "DLQ, e.g. platform-bus/restaurant-viewed); --target-dlq picks the queue's EventBridge target DLQ instead of its SQS\n" +
+            "DLQ. Receives up to --max messages with a visibility timeout (extended while it reads), re-validates each body\n" +
+            "against the event catalog (envelope, then the detail's zod schema), then makes every message visible again\n" +
+            "(ChangeMessageVisibility 0): nothing is deleted. Receiving is not free: every read adds 1 to each message's\n" +
+            "ApproximateReceiveCount (the DLQ has no redrive policy, so nothing moves because of it). Prints the count per\n" +
+            "group, samples, and how many messages were left unread. Exit 1 when poison (invalid) messages are found.",
         examples: [
             "npm run ops -- dlq inspect analytics-queue --stack prod",
             "npm run ops -- dlq inspect analytics-queue --stack prod --max 500 --json",
@@ -128,15 +151,17 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "dlq redrive",
         summary: "move DLQ messages back to their source queue (SQS message move task, or --only-valid)",
-        usage: "dlq redrive <queue> --stack NAME [--dry-run] [--max-per-second N | [--target-dlq] --only-valid [--max N]]",
+        usage: `dlq redrive <queue> ${TARGET} [--dry-run] [--max-per-second N | [--target-dlq] --only-valid [--max N]]`,
         description:
             "Default: checks that the queue is the DLQ of its source (the source's RedrivePolicy names it and its\n" +
             "RedriveAllowPolicy allows it), that both queues have the same type (FIFO/standard), that no move task is running\n" +
             `and that --max-per-second is within SQS's limit (${MAX_MOVE_RATE}); then starts an SQS message move task and shows its progress\n` +
             "until it completes. --only-valid moves only messages that pass validation: receive, send to the source, delete\n" +
-            "from the DLQ only after the send succeeded; poison messages stay in the DLQ, visible. A message sent but not\n" +
-            "deleted is reported as a possible duplicate (the consumer counts an event id once). --dry-run checks and counts\n" +
-            "without moving anything. Exit 1 if a check fails, the task fails, or messages are left or not moved cleanly.",
+            "from the DLQ only after the send succeeded; poison messages stay in the DLQ, hidden while it works (their\n" +
+            "visibility is extended) and visible again at the end. It reads until a receive finds the DLQ empty, then says\n" +
+            "how many messages SQS still counts (ApproximateNumberOfMessages + NotVisible). A message sent but not deleted is\n" +
+            "reported as a possible duplicate (the consumer counts an event id once). --dry-run checks and counts without\n" +
+            "moving anything. Exit 1 if a check fails, the task fails, or messages are left, unread or not moved cleanly.",
         examples: [
             "npm run ops -- dlq redrive analytics-queue --stack prod --dry-run",
             "npm run ops -- dlq redrive analytics-queue --stack prod --max-per-second 50",
@@ -172,16 +197,17 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "rules",
         summary: "every rule on the stack's bus: pattern, state, targets (DLQ, retry), matched/invoked/failed counts; flags",
-        usage: "rules --stack NAME [--days N] [--bus NAME]",
+        usage: `rules ${TARGET} [--days N] [--bus NAME|ARN]`,
         description:
-            "Lists the rules on the stack's bus (found by its stack tag, or --bus) with ListRules, ListTargetsByRule and the\n" +
-            "CloudWatch metrics MatchedEvents, Invocations and FailedInvocations (AWS/Events, EventBusName + RuleName) over\n" +
-            "--days. Flags rules with no matches in the window, rules the stack does not declare (no bellyfed:rule tag),\n" +
-            "disabled rules, targets without a DLQ and failed invocations. Exit 1 when anything is flagged.",
+            "Lists the rules on the stack's bus (found by its project=bellyfed and stack tags, or --bus) with ListRules,\n" +
+            "ListTargetsByRule and the CloudWatch metrics MatchedEvents, Invocations and FailedInvocations (AWS/Events,\n" +
+            "EventBusName + RuleName; RuleName alone for the default bus) over --days. Flags rules with no matches in the\n" +
+            "window, rules the stack does not declare (no bellyfed:rule tag), disabled rules, targets without a DLQ and failed\n" +
+            "invocations; notes when CloudWatch has no datapoint for any rule. Exit 1 when anything is flagged.",
         examples: ["npm run ops -- rules --stack prod --days 30", "npm run ops -- rules --stack dev --json"],
         options: {
             days: { type: "string", value: "N", help: `metrics window in days, 1-${MAX_METRIC_DAYS} (default 14)` },
-            bus: { type: "string", value: "NAME", help: "the bus (default: the one tagged stack=NAME)" },
+            bus: BUS,
         },
         positionals: [],
         stack: true,
@@ -190,23 +216,33 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "rules cleanup",
         summary: "delete unused rules the stack does not declare (lists them and asks first)",
-        usage: "rules cleanup --unused --stack NAME [--days N] [--bus NAME] [--dry-run] [--yes]",
+        usage: "rules cleanup --unused --stack NAME [--days N] [--bus NAME|ARN] [--dry-run] [--yes] [--allow-no-metrics]",
         description:
             "Finds rules with no MatchedEvents over --days; keeps every rule the stack declares (it says which code declares\n" +
-            "it, from the offline plan) and every rule an AWS service manages; lists the rest and asks before deleting them\n" +
-            "(RemoveTargets, then DeleteRule). Without a terminal it refuses unless --yes is given (exit 2).",
+            "it, from the offline plan in a checkout) and every rule an AWS service manages; lists the rest and asks before\n" +
+            "deleting them (RemoveTargets, then DeleteRule). Without a terminal it refuses unless --yes is given (exit 2).\n" +
+            "When CloudWatch returned no datapoint for any rule of the bus (wrong region, or metrics missing), \"no matches\"\n" +
+            "proves nothing: it refuses (exit 1) unless --allow-no-metrics is given. AWS only.",
         examples: ["npm run ops -- rules cleanup --unused --days 30 --stack prod --dry-run", "npm run ops -- rules cleanup --unused --days 30 --stack prod --yes"],
         options: {
             unused: { type: "boolean", help: "select rules with no matches over --days (required)" },
             days: { type: "string", value: "N", help: `window in days, 1-${MAX_METRIC_DAYS} (default 14)` },
-            bus: { type: "string", value: "NAME", help: "the bus (default: the one tagged stack=NAME)" },
+            bus: BUS,
             yes: { type: "boolean", short: "y", help: "do not ask for confirmation" },
             "dry-run": { type: "boolean", help: "list what would be deleted; delete nothing" },
+            "allow-no-metrics": { type: "boolean", help: "delete even when CloudWatch has no datapoint for any rule of the bus" },
         },
         positionals: [],
         stack: true,
         run: (ctx, v) =>
-            rulesCleanup(ctx, { bus: str(v, "bus"), days: int(v, "days", "rules cleanup", 14, 1, MAX_METRIC_DAYS), unused: bool(v, "unused"), yes: bool(v, "yes"), dryRun: bool(v, "dry-run") }),
+            rulesCleanup(ctx, {
+                bus: str(v, "bus"),
+                days: int(v, "days", "rules cleanup", 14, 1, MAX_METRIC_DAYS),
+                unused: bool(v, "unused"),
+                yes: bool(v, "yes"),
+                dryRun: bool(v, "dry-run"),
+                allowNoMetrics: bool(v, "allow-no-metrics"),
+            }),
     },
     {
         name: "pattern test",
@@ -233,19 +269,21 @@ const COMMANDS: CommandSpec[] = [
     {
         name: "events put",
         summary: "validate a detail against the event catalog and publish it to the stack's bus (test event routing)",
-        usage: "events put <detail-type> --detail <json|@file> --stack NAME [--bus NAME] [--allow-invalid]",
+        usage: `events put <detail-type> --detail <json|@file> ${TARGET} [--bus NAME|ARN] [--allow-invalid]`,
         description:
             "Validates the detail against the catalog's zod schema (each issue named), publishes it with PutEvents and\n" +
             "prints the event id. PutEvents answers 200 even when an entry fails: a per-entry ErrorCode is printed and the\n" +
-            "exit code is 1. --allow-invalid publishes a detail that fails validation (to test the poison-message path).\n" +
-            "With --local it publishes to the local runtime's EventBridge endpoint.",
+            "exit code is 1. PutEvents is never sent twice: when it fails without saying whether the event was published (a\n" +
+            "5xx, a timeout), the command says so (exit 1) instead of risking a duplicate. --allow-invalid publishes a detail\n" +
+            "that fails validation (to test the poison-message path). With --local it publishes to the local runtime's\n" +
+            "EventBridge endpoint.",
         examples: [
             `npm run ops -- events put RestaurantViewed --stack dev --detail '{"version":1,"restaurantId":"r-1","viewedAt":"2024-05-01T12:00:00Z","requestId":"ops-test"}'`,
             "npm run ops -- events put RestaurantViewed --local http://localhost:3000 --detail @detail.json",
         ],
         options: {
             detail: { type: "string", value: "JSON|@FILE", help: "the event's detail" },
-            bus: { type: "string", value: "NAME", help: "the bus (default: the one tagged stack=NAME)" },
+            bus: BUS,
             "allow-invalid": { type: "boolean", help: "publish even when the detail fails the catalog schema" },
         },
         positionals: ["detail-type"],
@@ -301,8 +339,9 @@ function optionLines(options: Record<string, OptionSpec>): string[] {
     return entries.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`);
 }
 
-export function generalHelp(): string {
+export function generalHelp(projectDir?: string): string {
     const width = Math.max(...COMMANDS.map((c) => c.name.length));
+    const stacks = projectDir ? `Stacks (Pulumi.<stack>.yaml in ${projectDir}): ${projectStacks(projectDir).join(", ") || "none"}` : "Stacks: no Pulumi project here (no Pulumi.yaml in or above the current directory): --stack NAME is the stack tag's value";
     return [
         "Usage: npm run ops -- <command> [options]     (or: bellyfed-ops <command> [options])",
         "",
@@ -319,8 +358,9 @@ export function generalHelp(): string {
         "",
         "Exit codes: 0 success, 1 a failed check (unhealthy queue, poison messages, disagreement, partial failure),",
         "2 bad usage (unknown command or flag, missing argument, malformed JSON or pattern, unknown stack or queue,",
-        "missing credentials). `<command> --help` shows a command's options.",
-        `Stacks: ${availableStacks().join(", ") || "none"}`,
+        "missing credentials). `<command> --help` shows a command's options. With --json a failure is still one JSON",
+        'document on stdout: {"error": {"message": "...", "exitCode": N}}.',
+        stacks,
     ].join("\n");
 }
 
@@ -349,22 +389,30 @@ function parseFor(spec: CommandSpec, rest: string[]): { values: Values; position
     }
 }
 
+/** The document `--json` prints when a command fails: scripts always get one JSON document on stdout. */
+export function errorDocument(message: string, exitCode: number): { error: { message: string; exitCode: number } } {
+    return { error: { message, exitCode } };
+}
+
 /** Runs one ops command; resolves with the exit code. Never throws. */
 export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
     const stderr = io.stderr ?? process.stderr;
     const stdout = io.stdout ?? process.stdout;
     const { spec, words, rest } = findCommand(argv);
+    // Guessed before parsing, so that a usage error is a JSON document too; the parsed flag decides after.
+    let json = rest.includes("--json");
     let command = spec?.name ?? "";
+    const projectDir = () => findProjectDir(io.cwd ?? process.cwd());
     try {
         if (words[0] === "help") {
             const target = COMMANDS.find((c) => c.name === words.slice(1).concat(rest.filter((r) => !r.startsWith("-"))).join(" "));
-            stdout.write(`${target ? commandHelp(target) : generalHelp()}\n`);
+            stdout.write(`${target ? commandHelp(target) : generalHelp(projectDir())}\n`);
             return EXIT_OK;
         }
         if (!spec) {
             if (words.length === 0) {
                 if (rest.includes("--help") || rest.includes("-h")) {
-                    stdout.write(`${generalHelp()}\n`);
+                    stdout.write(`${generalHelp(projectDir())}\n`);
                     return EXIT_OK;
                 }
                 throw new UsageError("no command given");
@@ -377,6 +425,7 @@ export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
             throw new UsageError(`unknown command "${words.join(" ")}"`);
         }
         const { values, positionals } = parseFor(spec, rest);
+        json = bool(values, "json");
         if (values.help) {
             stdout.write(`${commandHelp(spec)}\n`);
             return EXIT_OK;
@@ -392,11 +441,9 @@ export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
             local: str(values, "local"),
         };
         if (opts.local && opts.endpointUrl) throw new UsageError("--local and --endpoint-url cannot be combined", spec.name);
-        if (opts.stack !== undefined && spec.stack) {
-            const known = availableStacks();
-            if (!known.includes(opts.stack)) throw new OpsError(new UnknownStackError(opts.stack, known).message, EXIT_USAGE);
-        }
-        return await spec.run(new Ctx(io, opts), values, positionals);
+        const ctx = new Ctx(io, opts);
+        if (opts.stack !== undefined && spec.stack) checkStack(ctx.projectDir, opts.stack);
+        return await spec.run(ctx, values, positionals);
     } catch (error) {
         const e = describeError(error);
         stderr.write(`error: ${e.message}\n`);
@@ -404,11 +451,19 @@ export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
             const usageOf = COMMANDS.find((c) => c.name === (e.command ?? command));
             stderr.write(`\n${usageOf ? `Usage: npm run ops -- ${usageOf.usage}\n(\`npm run ops -- ${usageOf.name} --help\` for the options)` : "Run `npm run ops -- --help` for the commands."}\n`);
         }
+        if (json) stdout.write(`${JSON.stringify(errorDocument(e.message, e.exitCode))}\n`);
         return e.exitCode;
     }
 }
 
-if (require.main === module) {
+/**
+ * The process entry point (`npm run ops`, the `bellyfed-ops` bin): Ctrl-C handling, and the exit once
+ * stdout and stderr are flushed (a piped --json document arrives whole).
+ */
+export function main(argv = process.argv.slice(2)): void {
+    // The SDK's multi-line NodeVersionSupportWarning (Node 20) would bury the command's own output; this is
+    // the SDK's documented switch (aws/aws-sdk-js-v3#7983). An explicit setting of the variable is kept.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     const controller = new AbortController();
     let interrupted = 0;
     process.on("SIGINT", () => {
@@ -416,5 +471,7 @@ if (require.main === module) {
         if (++interrupted > 1) process.exit(130);
         controller.abort();
     });
-    runOps(process.argv.slice(2), { signal: controller.signal }).then(exitWhenFlushed);
+    runOps(argv, { signal: controller.signal }).then(exitWhenFlushed);
 }
+
+if (require.main === module) main();

@@ -1,10 +1,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as readline from "readline";
-import type { ProgramRun } from "../plan/engine";
-import { AwsClients, createClients, withRetry } from "./aws";
+import { AwsClients, createClients } from "./aws";
 import { OpsError, UsageError } from "./errors";
 import { LocalRuntime } from "./local";
+import { PlanRun, runOfflinePlan } from "./plan";
+import { withRetry } from "./retry";
+import { findProjectDir } from "./stacks";
 
 export interface Writer {
     write(text: string): unknown;
@@ -31,9 +33,9 @@ export interface OpsIO {
     fetch?: typeof fetch;
     /** Aborting it stops --watch and progress polling after the current step. */
     signal?: AbortSignal;
-    /** Runs the offline plan of a stack (default plan/runStack), to say which code declares a rule. */
-    planStack?: (stack: string) => Promise<ProgramRun<unknown>>;
-    /** Base directory for `@file` arguments (default process.cwd()). */
+    /** Runs the offline plan of a stack (default plan/runStack, in a checkout), to say which code declares a rule. */
+    planStack?: (stack: string) => Promise<PlanRun>;
+    /** Base directory for `@file` arguments and where the Pulumi project (stack files) is looked up from (default process.cwd()). */
     cwd?: string;
 }
 
@@ -49,7 +51,8 @@ export interface CommonOptions {
 export class Ctx {
     private clients?: AwsClients;
     private runtime?: LocalRuntime;
-    private plans = new Map<string, Promise<ProgramRun<unknown>>>();
+    private plans = new Map<string, Promise<PlanRun>>();
+    private project?: { dir: string | undefined };
     readonly sleep: (ms: number) => Promise<void>;
     readonly now: () => Date;
 
@@ -87,9 +90,19 @@ export class Ctx {
         return this.clients;
     }
 
-    /** One AWS call with bounded retries on throttling (exponential backoff, full jitter). */
+    /**
+     * One AWS call with bounded retries on throttling and, for calls safe to repeat, transient failures
+     * (exponential backoff, full jitter; retry.ts). A call that is not safe to repeat and whose outcome
+     * is unknown ends with OutcomeUnknownError.
+     */
     call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
         return withRetry(operation, fn, { sleep: this.sleep, random: this.io.random });
+    }
+
+    /** The Pulumi project whose stack files `--stack` names (stacks.ts), or undefined outside any. */
+    get projectDir(): string | undefined {
+        this.project ??= { dir: findProjectDir(this.io.cwd ?? process.cwd()) };
+        return this.project.dir;
     }
 
     local(): LocalRuntime {
@@ -104,15 +117,12 @@ export class Ctx {
         return this.opts.stack;
     }
 
-    /** The offline plan of a stack (run once per process). */
-    plan(stack: string): Promise<ProgramRun<unknown>> {
+    /** The offline plan of a stack (run once per process; only in a checkout: plan.ts). */
+    plan(stack: string): Promise<PlanRun> {
         if (!this.plans.has(stack)) {
-            const run =
-                this.io.planStack ??
-                // Loaded on demand: the Pulumi runtime is heavy and most commands never need it.
-                // eslint-disable-next-line @typescript-eslint/no-require-imports
-                ((s: string) => (require("../plan/runStack") as typeof import("../plan/runStack")).runStack(s));
-            this.plans.set(stack, run(stack));
+            const run = this.io.planStack ?? runOfflinePlan;
+            // A synchronous throw (no plan in this installation) becomes the promise's rejection.
+            this.plans.set(stack, Promise.resolve().then(() => run(stack)));
         }
         return this.plans.get(stack)!;
     }

@@ -1,19 +1,24 @@
 /**
- * Finds a stack's resources in AWS by their tags (the tagging contract of the components), never
- * from names typed by hand:
+ * Finds a stack's resources in AWS by their tags (the tags stacks/platform.ts gives every resource,
+ * `project=bellyfed` and `stack=<stack>`, plus the components' own), never from names typed by hand:
  * - queues: ListQueues + ListQueueTags; a queue belongs to ProcessedQueue P of stack S when it carries
- *   `stack=S` and `bellyfed:processed-queue=P`; `bellyfed:queue-role` says source, dlq or target-dlq;
- * - the bus: ListEventBuses + ListTagsForResource, the bus tagged `stack=S` (or `--bus`);
+ *   `project=bellyfed`, `stack=S` and `bellyfed:processed-queue=P`; `bellyfed:queue-role` says source,
+ *   dlq or target-dlq. Another project's resources tagged with the same stack name are never taken;
+ * - the bus: ListEventBuses + ListTagsForResource, the bus tagged `project=bellyfed` and `stack=S`
+ *   (or `--bus`, a name or an ARN);
  * - rules: ListRules on the bus + ListTagsForResource; a rule is declared by the stack when it carries
  *   `stack=S` and a `bellyfed:rule=<bus component>/<route>` tag. Which code declares it comes from the
  *   offline plan (plan/runStack.ts), which maps that tag to the declaring component and route.
  */
 import { ListEventBusesCommand, ListRulesCommand, ListTagsForResourceCommand, ListTargetsByRuleCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, QueueAttributeName } from "@aws-sdk/client-sqs";
-import type { CapturedResource, ProgramRun } from "../plan/engine";
 import { Ctx } from "./context";
 import { EXIT_USAGE, OpsError } from "./errors";
+import { PlanResource, PlanRun } from "./plan";
 
+/** The project tag stacks/platform.ts puts on every resource of the platform. */
+export const TAG_PROJECT = "project";
+export const PROJECT = "bellyfed";
 export const TAG_STACK = "stack";
 export const TAG_PROCESSED_QUEUE = "bellyfed:processed-queue";
 export const TAG_QUEUE_ROLE = "bellyfed:queue-role";
@@ -52,6 +57,11 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
     return results;
 }
 
+/** Whether a resource's tags say it belongs to this project's stack (not merely to a stack of that name). */
+export function ofStack(tags: Record<string, string>, stack: string): boolean {
+    return tags[TAG_PROJECT] === PROJECT && tags[TAG_STACK] === stack;
+}
+
 export function queueNameOf(url: string): string {
     return url.replace(/\/+$/, "").split("/").pop() ?? url;
 }
@@ -73,7 +83,7 @@ export async function discoverQueues(ctx: Ctx, stack: string, prefix?: string): 
     const byName = new Map<string, StackQueue>();
     const routeDlqs: QueueRef[] = [];
     for (const { url, tags } of tagged) {
-        if (tags[TAG_STACK] !== stack) continue;
+        if (!ofStack(tags, stack)) continue;
         const component = tags[TAG_PROCESSED_QUEUE];
         const role = tags[TAG_QUEUE_ROLE];
         const ref: QueueRef = { url, name: queueNameOf(url), ...(tags[TAG_ROUTE] ? { route: tags[TAG_ROUTE] } : {}) };
@@ -91,7 +101,7 @@ export async function discoverQueues(ctx: Ctx, stack: string, prefix?: string): 
     if (routeDlqs.length) await attachRouteDlqs(ctx, stack, byName, routeDlqs);
     if (byName.size === 0) {
         throw new OpsError(
-            `No queues of stack "${stack}" found: no queue in this account and region carries the tags ${TAG_STACK}=${stack} and ${TAG_PROCESSED_QUEUE}` +
+            `No queues of stack "${stack}" found: no queue in this account and region carries the tags ${TAG_PROJECT}=${PROJECT}, ${TAG_STACK}=${stack} and ${TAG_PROCESSED_QUEUE}` +
                 `${prefix ? ` (with name prefix "${prefix}")` : ""}. Is the stack deployed here? Check --region and your AWS profile`,
             EXIT_USAGE,
         );
@@ -152,9 +162,18 @@ export async function queueAttributes(ctx: Ctx, url: string, names: QueueAttribu
     return (Attributes ?? {}) as Record<string, string>;
 }
 
-/** The stack's bus: `--bus`, else the one bus tagged stack=<stack>. */
+/** The name of a bus given as a name or an ARN (`arn:aws:events:<region>:<account>:event-bus/<name>`). */
+export function busNameOf(given: string): string {
+    const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(given);
+    return arn ? arn[1] : given;
+}
+
+/**
+ * The stack's bus, as a name (CloudWatch's EventBusName dimension takes names only): `--bus` (a name
+ * or an ARN), else the one bus tagged project=bellyfed and stack=<stack>.
+ */
 export async function discoverBus(ctx: Ctx, stack: string, given?: string): Promise<string> {
-    if (given) return given;
+    if (given) return busNameOf(given);
     const { eventBridge } = ctx.aws();
     const buses: { Name?: string; Arn?: string }[] = [];
     let token: string | undefined;
@@ -165,12 +184,19 @@ export async function discoverBus(ctx: Ctx, stack: string, given?: string): Prom
     } while (token);
     const custom = buses.filter((b) => b.Name && b.Arn && b.Name !== "default");
     const tagged = await mapLimit(custom, 8, async (bus) => ({ bus, tags: await resourceTags(ctx, bus.Arn!) }));
-    const mine = tagged.filter((t) => t.tags[TAG_STACK] === stack).map((t) => t.bus.Name!);
+    const mine = tagged.filter((t) => ofStack(t.tags, stack)).map((t) => t.bus.Name!);
     if (mine.length === 1) return mine[0];
+    const wanted = `${TAG_PROJECT}=${PROJECT} and ${TAG_STACK}=${stack}`;
     if (mine.length === 0) {
-        throw new OpsError(`No event bus of stack "${stack}" found (no bus tagged ${TAG_STACK}=${stack} in this account and region); pass --bus NAME or check --region`, EXIT_USAGE);
+        const others = tagged.filter((t) => t.tags[TAG_STACK] === stack).map((t) => `${t.bus.Name} (${TAG_PROJECT}=${t.tags[TAG_PROJECT] ?? "none"})`);
+        throw new OpsError(
+            `No event bus of stack "${stack}" found (no bus tagged ${wanted} in this account and region)` +
+                `${others.length ? `; ${others.join(", ")} carr${others.length === 1 ? "ies" : "y"} ${TAG_STACK}=${stack} but belong${others.length === 1 ? "s" : ""} to another project` : ""}` +
+                "; pass --bus NAME or check --region",
+            EXIT_USAGE,
+        );
     }
-    throw new OpsError(`Several event buses are tagged ${TAG_STACK}=${stack}: ${mine.join(", ")}; pass --bus NAME`, EXIT_USAGE);
+    throw new OpsError(`Several event buses are tagged ${wanted}: ${mine.join(", ")}; pass --bus NAME`, EXIT_USAGE);
 }
 
 export async function resourceTags(ctx: Ctx, arn: string): Promise<Record<string, string>> {
@@ -224,7 +250,7 @@ export interface RuleDeclaration {
     components: { type: string; name: string }[];
 }
 
-export function findDeclaration(run: ProgramRun<unknown>, tag: string): RuleDeclaration {
+export function findDeclaration(run: PlanRun, tag: string): RuleDeclaration {
     const rule = run.resources.find((r) => r.type === "aws:cloudwatch/eventRule:EventRule" && ruleTag(r) === tag);
     if (!rule) return { tag, components: [] };
     const components: RuleDeclaration["components"] = [];
@@ -234,7 +260,7 @@ export function findDeclaration(run: ProgramRun<unknown>, tag: string): RuleDecl
     return { tag, resource: { name: rule.name, urn: rule.urn }, components };
 }
 
-function ruleTag(resource: CapturedResource): string | undefined {
+function ruleTag(resource: PlanResource): string | undefined {
     return resource.inputs?.tags?.[TAG_RULE] ?? resource.outputs?.tags?.[TAG_RULE];
 }
 

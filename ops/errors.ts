@@ -46,3 +46,18 @@ export class ThrottledError extends OpsError {
         this.name = "ThrottledError";
     }
 }
+
+/**
+ * A call that changes state failed in a way that does not say whether AWS carried it out (a 5xx, a
+ * timeout, a reset connection), and it is not safe to send again: the caller checks the state, or
+ * the message tells the operator what to check.
+ */
+export class OutcomeUnknownError extends OpsError {
+    constructor(
+        readonly operation: string,
+        readonly failure: Error,
+    ) {
+        super(`${operation} failed with ${failure.name}: ${failure.message}; AWS may or may not have carried it out, so it was not sent again`, EXIT_FAILED);
+        this.name = "OutcomeUnknownError";
+    }
+}

@@ -9,6 +9,9 @@ export interface LocalState {
     queues: {
         name: string;
         logicalName?: string;
+        /** The queue's URL and ARN as the program declares them (what `<queue>` may be given as). */
+        url?: string;
+        arn?: string;
         visible: number;
         inFlight: number;
         delayed?: number;

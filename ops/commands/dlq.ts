@@ -1,20 +1,15 @@
-import {
-    ChangeMessageVisibilityBatchCommand,
-    DeleteMessageCommand,
-    ListMessageMoveTasksCommand,
-    ListMessageMoveTasksResultEntry,
-    Message,
-    ReceiveMessageCommand,
-    SendMessageCommand,
-    StartMessageMoveTaskCommand,
-} from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, Message, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { buildEventCatalog } from "../../handlers/events/catalog";
 import { Ctx } from "../context";
 import { discoverQueues, queueAttributes, QueueRef, resolveQueue } from "../discovery";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OpsError } from "../errors";
-import { LocalState } from "../local";
 import { plural, table, truncate } from "../render";
 import { issueKey, validateMessageBody, ValidationIssue } from "../validate";
+import { DlqReader, ReadOptions, Remaining, StopReason, stopText } from "./dlqRead";
+import { findLocalDlq, readLocalDlq } from "./dlqLocal";
+import { listMoveTasks, runMoveTask, startedAtText } from "./dlqMoveTask";
+
+export type { ReadOptions } from "./dlqRead";
 
 /** SQS's limit on a message move task's rate (StartMessageMoveTask MaxNumberOfMessagesPerSecond). */
 export const MAX_MOVE_RATE = 500;
@@ -42,12 +37,12 @@ export interface DlqAnalysis {
 }
 
 /** Groups DLQ messages: valid (likely a transient failure, safe to redrive) vs invalid, by issue. */
-export function analyze(messages: DlqMessage[], samples: number): DlqAnalysis & { validIds: string[] } {
+export function analyze(messages: DlqMessage[], samples: number, now: () => number = Date.now): DlqAnalysis & { validIds: string[] } {
     const catalog = buildEventCatalog();
     const result: DlqAnalysis & { validIds: string[] } = { valid: { count: 0, samples: [] }, invalid: { count: 0, groups: [] }, validIds: [] };
     const groups = new Map<string, DlqAnalysis["invalid"]["groups"][number]>();
     for (const m of messages) {
-        const v = validateMessageBody(m.body, catalog);
+        const v = validateMessageBody(m.body, catalog, now);
         const sample: Sample = { messageId: m.messageId, eventId: v.eventId, detailType: v.detailType, receiveCount: m.receiveCount, sentAt: m.sentAt, body: m.body };
         if (v.valid) {
             result.valid.count++;
@@ -65,6 +60,9 @@ export function analyze(messages: DlqMessage[], samples: number): DlqAnalysis & 
     result.invalid.groups = [...groups.values()].sort((a, b) => b.count - a.count);
     return result;
 }
+
+/** The CLI's clock in epoch ms, for the consumers' event-age check. */
+const clock = (ctx: Ctx) => () => ctx.now().getTime();
 
 function renderSample(s: Sample): string {
     const meta = [s.eventId && `event ${s.eventId}`, s.receiveCount !== undefined && `received ${s.receiveCount}x`, s.sentAt && `sent ${s.sentAt}`].filter(Boolean).join(", ");
@@ -124,94 +122,12 @@ async function resolveDlq(ctx: Ctx, command: string, given: string, prefix?: str
     return { processedQueue: queue.name, dlq: queue.dlq, source: queue.source, kind: "dlq" };
 }
 
-/** The local queue a `dlq` command works on and which of its DLQs: its SQS DLQ, or a target DLQ (by name). */
-interface LocalDlqPick {
-    queue: LocalState["queues"][number];
-    dlq: string;
-    /** Set when the DLQ is the EventBridge target DLQ of a route delivering to the queue. */
-    targetDlq?: string;
-}
-
-/** As resolveDlq does on AWS: a queue (name, logical name, DLQ or target DLQ name) and which of its DLQs. */
-function findLocalDlq(state: LocalState, given: string, command: string, targetDlq = false): LocalDlqPick {
-    const queue = state.queues.find((q) => q.name === given || q.logicalName === given || q.dlq?.name === given || (q.targetDlqs ?? []).some((t) => t.name === given));
-    if (!queue) {
-        const names = state.queues.map((q) => (q.logicalName && q.logicalName !== q.name ? `${q.logicalName} (${q.name})` : q.name));
-        throw new OpsError(`Unknown queue "${given}" for \`${command}\`: the local runtime's queues are ${names.join(", ") || "none"}`, EXIT_USAGE);
-    }
-    const targets = queue.targetDlqs ?? [];
-    const named = targets.find((t) => t.name === given);
-    if (named) return { queue, dlq: named.name, targetDlq: named.name };
-    if (targetDlq) {
-        if (targets.length === 1) return { queue, dlq: targets[0].name, targetDlq: targets[0].name };
-        if (targets.length === 0) throw new OpsError(`Local queue "${queue.name}" has no EventBridge target DLQ (no route delivers to it)`);
-        throw new OpsError(`Local queue "${queue.name}" has ${targets.length} target DLQs, one per route: name one instead of the queue: ${targets.map((t) => t.name).join(", ")}`, EXIT_USAGE);
-    }
-    if (!queue.dlq) throw new OpsError(`Not a DLQ: local queue "${queue.name}" has no dead-letter queue`);
-    return { queue, dlq: queue.dlq.name };
-}
-
-/** Reads the picked DLQ from the local runtime, making sure it answered for that DLQ. */
-async function readLocalDlq(ctx: Ctx, pick: LocalDlqPick) {
-    const dlq = await ctx.local().dlq(pick.queue.name, pick.targetDlq);
-    if (pick.targetDlq && dlq.dlq !== pick.targetDlq) {
-        throw new OpsError(
-            `The local runtime at ${ctx.opts.local} answered with ${dlq.dlq}, not the target DLQ ${pick.targetDlq}: it does not support target DLQs ` +
-                "(GET /_local/queues/{name}/dlq?target=...); restart it from this checkout",
-            EXIT_USAGE,
-        );
-    }
-    return dlq;
-}
-
 /** A target DLQ is not an SQS DLQ: only --only-valid redrives it (as on AWS, where move tasks refuse it). */
 function targetDlqMoveTaskError(dlq: string, source: string): OpsError {
     return new OpsError(
         `Not a DLQ of an SQS queue: ${dlq} is the DLQ of an EventBridge target (events EventBridge could not deliver to ${source}). ` +
             "SQS message move tasks only take DLQs of SQS queues; use `--only-valid` to send its valid events to the queue",
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Receiving without losing anything
-// ---------------------------------------------------------------------------------------------
-
-async function receive(ctx: Ctx, url: string, max: number, visibilityTimeout: number, waitSeconds: number): Promise<Message[]> {
-    const { Messages } = await ctx.call("sqs:ReceiveMessage", () =>
-        ctx.aws().sqs.send(
-            new ReceiveMessageCommand({
-                QueueUrl: url,
-                MaxNumberOfMessages: Math.max(1, Math.min(10, max)),
-                VisibilityTimeout: visibilityTimeout,
-                WaitTimeSeconds: waitSeconds,
-                MessageSystemAttributeNames: ["All"],
-                MessageAttributeNames: ["All"],
-            }),
-        ),
-    );
-    return Messages ?? [];
-}
-
-/** Makes received messages visible again at once (ChangeMessageVisibility 0, in batches of 10). */
-async function release(ctx: Ctx, url: string, messages: Message[]): Promise<string[]> {
-    const failures: string[] = [];
-    for (let i = 0; i < messages.length; i += 10) {
-        const batch = messages.slice(i, i + 10);
-        try {
-            const { Failed } = await ctx.call("sqs:ChangeMessageVisibilityBatch", () =>
-                ctx.aws().sqs.send(
-                    new ChangeMessageVisibilityBatchCommand({
-                        QueueUrl: url,
-                        Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
-                    }),
-                ),
-            );
-            for (const f of Failed ?? []) failures.push(`${batch[Number(f.Id)]?.MessageId}: ${f.Code} ${f.Message ?? ""}`.trim());
-        } catch (error) {
-            failures.push(...batch.map((m) => `${m.MessageId}: ${(error as Error).message}`));
-        }
-    }
-    return failures;
 }
 
 function toDlqMessage(m: Message): DlqMessage {
@@ -222,36 +138,6 @@ function toDlqMessage(m: Message): DlqMessage {
         receiveCount: m.Attributes?.ApproximateReceiveCount ? Number(m.Attributes.ApproximateReceiveCount) : undefined,
         sentAt: Number.isFinite(sent) && sent > 0 ? new Date(sent).toISOString() : undefined,
     };
-}
-
-export interface ReadOptions {
-    /** Most messages to read. */
-    max: number;
-    /** Seconds the read messages stay hidden while the command works (then they are released). */
-    visibilityTimeout: number;
-    /** Long-poll seconds per ReceiveMessage (so an empty answer means the queue is empty). */
-    waitSeconds: number;
-}
-
-/**
- * Reads up to `max` messages, deduplicated by message id, then releases them all (visibility 0):
- * inspect never deletes. Stops when a receive brings nothing new.
- */
-async function peek(ctx: Ctx, url: string, options: ReadOptions): Promise<{ messages: Message[]; releaseFailures: string[] }> {
-    const seen = new Map<string, Message>();
-    let releaseFailures: string[] = [];
-    try {
-        while (seen.size < options.max) {
-            const batch = await receive(ctx, url, options.max - seen.size, options.visibilityTimeout, options.waitSeconds);
-            const fresh = batch.filter((m) => !seen.has(m.MessageId!));
-            // A repeat (its visibility ran out while reading) keeps its newest receipt handle for the release.
-            for (const m of batch) seen.set(m.MessageId!, m);
-            if (fresh.length === 0) break;
-        }
-    } finally {
-        releaseFailures = await release(ctx, url, [...seen.values()]);
-    }
-    return { messages: [...seen.values()], releaseFailures };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,13 +153,30 @@ export interface InspectArgs {
     prefix?: string;
 }
 
+/** Reads up to `max` messages and makes them all visible again: inspect never deletes. */
+async function peek(ctx: Ctx, url: string, options: ReadOptions): Promise<{ messages: Message[]; stoppedBy: StopReason; remaining: Remaining; releaseFailures: string[] }> {
+    const reader = new DlqReader(ctx, url, options);
+    let read: { stoppedBy: StopReason; remaining: Remaining };
+    let releaseFailures: string[];
+    try {
+        const stoppedBy = await reader.readAll(async () => "hold");
+        read = { stoppedBy, remaining: await reader.remaining() };
+    } finally {
+        // On success and on a failed receive alike: whatever was read becomes visible again.
+        releaseFailures = await reader.releaseAll();
+    }
+    return { messages: [...reader.held.values()], ...read, releaseFailures };
+}
+
 export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
     let target: { processedQueue: string; dlq: string; kind: string };
     let messages: DlqMessage[];
     let approximate: number | undefined;
     let releaseFailures: string[] = [];
+    let stoppedBy: StopReason = "empty";
+    let unread = 0;
     if (ctx.opts.local) {
-        const pick = findLocalDlq(await ctx.local().state(), args.queue, "dlq inspect", args.targetDlq);
+        const pick = await findLocalDlq(ctx, await ctx.local().state(), args.queue, "dlq inspect", args.targetDlq);
         const dlq = await readLocalDlq(ctx, pick);
         target = { processedQueue: pick.queue.name, dlq: dlq.dlq ?? pick.dlq, kind: pick.targetDlq ? "target-dlq" : "dlq" };
         messages = dlq.messages.slice(0, args.read.max).map((m) => ({
@@ -283,6 +186,8 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
             sentAt: m.sentTimestamp !== undefined ? new Date(Number(m.sentTimestamp)).toISOString() : undefined,
         }));
         approximate = dlq.messages.length;
+        unread = dlq.messages.length - messages.length;
+        if (unread > 0) stoppedBy = "max";
     } else {
         const pair = await resolveDlq(ctx, "dlq inspect", args.queue, args.prefix, args.targetDlq);
         target = { processedQueue: pair.processedQueue, dlq: pair.dlq.name, kind: pair.kind };
@@ -290,15 +195,33 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
         const read = await peek(ctx, pair.dlq.url, args.read);
         messages = read.messages.map(toDlqMessage);
         releaseFailures = read.releaseFailures;
+        stoppedBy = read.stoppedBy;
+        unread = read.stoppedBy === "empty" ? 0 : read.remaining.unread;
     }
-    const { validIds: _validIds, ...analysis } = analyze(messages, args.samples);
-    const code = analysis.invalid.count > 0 || releaseFailures.length > 0 ? EXIT_FAILED : EXIT_OK;
+    const { validIds: _validIds, ...analysis } = analyze(messages, args.samples, clock(ctx));
+    // A read cut short by something the operator did not ask for (not --max) is a failed check too.
+    const incomplete = unread > 0 && stoppedBy !== "max" && stoppedBy !== "empty";
+    const code = analysis.invalid.count > 0 || releaseFailures.length > 0 || incomplete ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) {
-        ctx.json({ ...target, approximateMessages: Number.isFinite(approximate) ? approximate : null, read: messages.length, deleted: 0, ...analysis, releaseFailures });
+        ctx.json({
+            ...target,
+            approximateMessages: Number.isFinite(approximate) ? approximate : null,
+            read: messages.length,
+            unread,
+            stoppedBy,
+            deleted: 0,
+            ...analysis,
+            releaseFailures,
+        });
         return code;
     }
     ctx.out(`DLQ ${target.dlq} of ${target.processedQueue}${target.kind === "target-dlq" ? " (EventBridge target DLQ)" : ""}: read ${plural(messages.length, "message")}` +
         `${Number.isFinite(approximate) ? ` of ~${approximate}` : ""}; none deleted, all visible again`);
+    if (unread > 0) {
+        const text = `~${unread} message(s) not read (${stopText(stoppedBy, args.read.max)})${stoppedBy === "max" ? ": raise --max to read them" : ": run the command again"}`;
+        if (incomplete) ctx.err(text);
+        else ctx.out(text);
+    }
     if (messages.length === 0) {
         ctx.out("The DLQ is empty.");
         return code;
@@ -338,6 +261,8 @@ interface Checked {
     sourceArn: string;
     fifo: boolean;
     approximate: number;
+    /** StartedTimestamps of the move tasks listed on the DLQ before ours (dlqMoveTask.ts findOurTask). */
+    earlier: Set<number>;
 }
 
 function parsePolicy(text: string | undefined, attribute: string, queue: string): any {
@@ -384,24 +309,17 @@ async function checkRedrive(ctx: Ctx, pair: DlqPair, moveTask: boolean): Promise
         );
     }
     // Move tasks only run on SQS DLQs: a target DLQ has none to collide with.
-    const running = pair.kind === "dlq" ? (await listMoveTasks(ctx, dlqArn, 10)).find((t) => t.Status === "RUNNING" || t.Status === "CANCELLING") : undefined;
+    const tasks = pair.kind === "dlq" ? await listMoveTasks(ctx, dlqArn, 10) : [];
+    const running = tasks.find((t) => t.Status === "RUNNING" || t.Status === "CANCELLING");
     if (running) {
         throw new OpsError(
-            `A message move task is already ${running.Status} on ${pair.dlq.name} (started ${startedAt(running)}, moved ${running.ApproximateNumberOfMessagesMoved ?? 0} ` +
+            `A message move task is already ${running.Status} on ${pair.dlq.name} (started ${startedAtText(running)}, moved ${running.ApproximateNumberOfMessagesMoved ?? 0} ` +
                 `of ~${running.ApproximateNumberOfMessagesToMove ?? "?"}); SQS allows one at a time. Wait for it, or cancel it: ` +
                 `aws sqs cancel-message-move-task --task-handle ${running.TaskHandle ?? "<handle>"}`,
         );
     }
-    return { pair: pair as Checked["pair"], dlqArn, sourceArn, fifo: dlqFifo, approximate: Number(dlq.ApproximateNumberOfMessages ?? 0) };
-}
-
-function startedAt(task: ListMessageMoveTasksResultEntry): string {
-    return task.StartedTimestamp ? new Date(Number(task.StartedTimestamp)).toISOString() : "at an unknown time";
-}
-
-async function listMoveTasks(ctx: Ctx, sourceArn: string, maxResults: number): Promise<ListMessageMoveTasksResultEntry[]> {
-    const { Results } = await ctx.call("sqs:ListMessageMoveTasks", () => ctx.aws().sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: maxResults })));
-    return Results ?? [];
+    const earlier = new Set(tasks.map((t) => Number(t.StartedTimestamp)).filter(Number.isFinite));
+    return { pair: pair as Checked["pair"], dlqArn, sourceArn, fifo: dlqFifo, approximate: Number(dlq.ApproximateNumberOfMessages ?? 0), earlier };
 }
 
 export async function dlqRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
@@ -409,52 +327,9 @@ export async function dlqRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     if (ctx.opts.local) return localRedrive(ctx, args);
     const pair = await resolveDlq(ctx, "dlq redrive", args.queue, args.prefix, args.targetDlq);
     const checked = await checkRedrive(ctx, pair, !args.onlyValid);
-    return args.onlyValid ? redriveValid(ctx, checked, args) : moveTask(ctx, checked, args);
-}
-
-async function moveTask(ctx: Ctx, c: Checked, args: RedriveArgs): Promise<number> {
-    const { dlq, source } = c.pair;
-    const rate = args.maxPerSecond ? `${args.maxPerSecond} messages/s` : "a rate SQS chooses";
-    if (args.dryRun || c.approximate === 0) {
-        const summary = c.approximate === 0 ? `${dlq.name} is empty: nothing to redrive` : `would start a message move task from ${dlq.name} to ${source.name} for ~${c.approximate} message(s) at ${rate}`;
-        if (ctx.opts.json) ctx.json({ dryRun: args.dryRun, dlq: dlq.name, source: source.name, approximateMessages: c.approximate, maxPerSecond: args.maxPerSecond ?? null, started: false });
-        else ctx.out(`${args.dryRun ? "Dry run: " : ""}${summary} (checks passed: a DLQ of ${source.name}, same queue type, no move task running)`);
-        return EXIT_OK;
-    }
-    const { TaskHandle } = await ctx.call("sqs:StartMessageMoveTask", () =>
-        ctx.aws().sqs.send(new StartMessageMoveTaskCommand({ SourceArn: c.dlqArn, DestinationArn: c.sourceArn, MaxNumberOfMessagesPerSecond: args.maxPerSecond })),
-    );
-    if (!ctx.opts.json) ctx.out(`Started a message move task from ${dlq.name} to ${source.name} for ~${c.approximate} message(s) at ${rate} (task handle ${TaskHandle}).`);
-    const progress: { status: string; moved: number; toMove?: number }[] = [];
-    let task: ListMessageMoveTasksResultEntry | undefined;
-    for (;;) {
-        await ctx.sleep(args.pollSeconds * 1000);
-        const tasks = await listMoveTasks(ctx, c.dlqArn, 10);
-        task = tasks.find((t) => t.TaskHandle === TaskHandle) ?? tasks[0];
-        const status = task?.Status ?? "UNKNOWN";
-        const step = { status, moved: task?.ApproximateNumberOfMessagesMoved ?? 0, toMove: task?.ApproximateNumberOfMessagesToMove };
-        const last = progress[progress.length - 1];
-        if (!last || last.status !== step.status || last.moved !== step.moved) {
-            progress.push(step);
-            if (!ctx.opts.json) ctx.out(`  ${status}: moved ${step.moved} of ~${step.toMove ?? "?"}`);
-        }
-        if (status !== "RUNNING" && status !== "CANCELLING") break;
-        if (ctx.aborted) {
-            if (!ctx.opts.json) ctx.out(`Stopped watching; the task keeps running in SQS. Follow it with: aws sqs list-message-move-tasks --source-arn ${c.dlqArn}`);
-            else ctx.json({ dlq: dlq.name, source: source.name, taskHandle: TaskHandle, status, progress, watching: false });
-            return EXIT_OK;
-        }
-    }
-    const status = task?.Status ?? "UNKNOWN";
-    const code = status === "COMPLETED" ? EXIT_OK : EXIT_FAILED;
-    if (ctx.opts.json) {
-        ctx.json({ dlq: dlq.name, source: source.name, taskHandle: TaskHandle, status, moved: task?.ApproximateNumberOfMessagesMoved ?? 0, failureReason: task?.FailureReason ?? null, progress });
-    } else if (status === "COMPLETED") {
-        ctx.out(`Done: moved ${task?.ApproximateNumberOfMessagesMoved ?? 0} message(s) back to ${source.name}.`);
-    } else {
-        ctx.err(`The move task ended ${status}${task?.FailureReason ? `: ${task.FailureReason}` : ""}; moved ${task?.ApproximateNumberOfMessagesMoved ?? 0}. The rest are still in ${dlq.name}.`);
-    }
-    return code;
+    if (args.onlyValid) return redriveValid(ctx, checked, args);
+    const { dlq, source } = checked.pair;
+    return runMoveTask(ctx, { dlq, source, dlqArn: checked.dlqArn, sourceArn: checked.sourceArn, approximate: checked.approximate, earlier: checked.earlier }, args);
 }
 
 interface MoveFailure {
@@ -466,77 +341,84 @@ interface MoveFailure {
 
 /**
  * Moves only messages that pass validation: receive, send to the source, delete from the DLQ only
- * after the send succeeded. Poison messages (and anything not moved) are made visible again at the end.
+ * after the send succeeded. Poison messages (and anything not moved) stay hidden while the command
+ * works and are made visible again at the end. Reads until the DLQ is empty (dlqRead.ts), then says
+ * how many messages SQS still counts beyond the ones it holds.
  */
 async function redriveValid(ctx: Ctx, c: Checked, args: RedriveArgs): Promise<number> {
     const { dlq, source } = c.pair;
     const catalog = buildEventCatalog();
-    const held = new Map<string, Message>(); // received, to be released at the end
-    const handled = new Set<string>(); // moved or failed: never touched twice in one run
+    const reader = new DlqReader(ctx, dlq.url, args.read);
     const poison: DlqMessage[] = [];
     const valid: DlqMessage[] = [];
     const moved: { messageId: string; newMessageId?: string; eventId?: string }[] = [];
     const failures: MoveFailure[] = [];
     let releaseFailures: string[] = [];
-    try {
-        while (handled.size + held.size < args.read.max) {
-            const batch = await receive(ctx, dlq.url, args.read.max - handled.size - held.size, args.read.visibilityTimeout, args.read.waitSeconds);
-            let fresh = 0;
-            for (const m of batch) {
-                const id = m.MessageId!;
-                if (held.has(id)) {
-                    held.set(id, m); // seen again: keep the newest receipt handle for the release
-                    continue;
-                }
-                if (handled.has(id)) continue;
-                fresh++;
-                const v = validateMessageBody(m.Body ?? "", catalog);
-                if (!v.valid) {
-                    poison.push(toDlqMessage(m));
-                    held.set(id, m);
-                    continue;
-                }
-                valid.push(toDlqMessage(m));
-                if (args.dryRun) {
-                    held.set(id, m);
-                    continue;
-                }
-                let newMessageId: string | undefined;
-                try {
-                    const sent = await ctx.call("sqs:SendMessage", () =>
-                        ctx.aws().sqs.send(
-                            new SendMessageCommand({
-                                QueueUrl: source.url,
-                                MessageBody: m.Body,
-                                MessageAttributes: m.MessageAttributes,
-                                ...(c.fifo ? { MessageGroupId: m.Attributes?.MessageGroupId, MessageDeduplicationId: `redrive-${id}`.slice(0, 128) } : {}),
-                            }),
-                        ),
-                    );
-                    newMessageId = sent.MessageId;
-                } catch (error) {
-                    failures.push({ messageId: id, eventId: v.eventId, stage: "send", error: errorText(error) });
-                    held.set(id, m); // not sent: it stays in the DLQ, visible again at the end
-                    continue;
-                }
-                handled.add(id);
-                try {
-                    await ctx.call("sqs:DeleteMessage", () => ctx.aws().sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: m.ReceiptHandle })));
-                    moved.push({ messageId: id, newMessageId, eventId: v.eventId });
-                } catch (error) {
-                    failures.push({ messageId: id, eventId: v.eventId, stage: "delete", error: errorText(error) });
-                }
-            }
-            if (fresh === 0) break;
+    let stoppedBy: StopReason;
+    let remaining: Remaining;
+    // Held: poison, not sent, or a dry run (visible again at the end); done: sent (deleted, or a possible duplicate).
+    const decide = async (m: Message): Promise<"hold" | "done"> => {
+        const id = m.MessageId!;
+        const v = validateMessageBody(m.Body ?? "", catalog, clock(ctx));
+        if (!v.valid) {
+            poison.push(toDlqMessage(m));
+            return "hold";
         }
+        valid.push(toDlqMessage(m));
+        if (args.dryRun) return "hold";
+        let newMessageId: string | undefined;
+        try {
+            const sent = await ctx.call("sqs:SendMessage", () =>
+                ctx.aws().sqs.send(
+                    new SendMessageCommand({
+                        QueueUrl: source.url,
+                        MessageBody: m.Body,
+                        MessageAttributes: m.MessageAttributes,
+                        ...(c.fifo ? { MessageGroupId: m.Attributes?.MessageGroupId, MessageDeduplicationId: `redrive-${id}`.slice(0, 128) } : {}),
+                    }),
+                ),
+            );
+            newMessageId = sent.MessageId;
+        } catch (error) {
+            failures.push({ messageId: id, eventId: v.eventId, stage: "send", error: errorText(error) });
+            return "hold"; // not sent: it stays in the DLQ, visible again at the end
+        }
+        try {
+            await ctx.call("sqs:DeleteMessage", () => ctx.aws().sqs.send(new DeleteMessageCommand({ QueueUrl: dlq.url, ReceiptHandle: m.ReceiptHandle })));
+            moved.push({ messageId: id, newMessageId, eventId: v.eventId });
+        } catch (error) {
+            failures.push({ messageId: id, eventId: v.eventId, stage: "delete", error: errorText(error) });
+        }
+        return "done"; // sent: never sent again in this run, even if SQS hands it out again
+    };
+    try {
+        stoppedBy = await reader.readAll(decide);
+        remaining = await reader.remaining();
     } finally {
-        releaseFailures = await release(ctx, dlq.url, [...held.values()]);
+        releaseFailures = await reader.releaseAll();
     }
-    const { validIds: _ids, ...analysis } = analyze([...valid, ...poison], args.samples);
+    // Stopped before SQS said the DLQ was empty, with messages left: valid ones may be among them.
+    const unread = stoppedBy === "empty" ? 0 : remaining.unread;
+    const { validIds: _ids, ...analysis } = analyze([...valid, ...poison], args.samples, clock(ctx));
     const duplicates = failures.filter((f) => f.stage === "delete");
-    const code = failures.length > 0 || poison.length > 0 || releaseFailures.length > 0 ? EXIT_FAILED : EXIT_OK;
+    const code = failures.length > 0 || poison.length > 0 || releaseFailures.length > 0 || unread > 0 ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) {
-        ctx.json({ dryRun: args.dryRun, dlq: dlq.name, source: source.name, read: valid.length + poison.length, moved: args.dryRun ? 0 : moved.length, wouldMove: args.dryRun ? valid.length : undefined, left: poison.length, ...analysis, movedMessages: moved, failures, releaseFailures });
+        ctx.json({
+            dryRun: args.dryRun,
+            dlq: dlq.name,
+            source: source.name,
+            read: valid.length + poison.length,
+            moved: args.dryRun ? 0 : moved.length,
+            wouldMove: args.dryRun ? valid.length : undefined,
+            left: poison.length,
+            unread,
+            stoppedBy,
+            remaining,
+            ...analysis,
+            movedMessages: moved,
+            failures,
+            releaseFailures,
+        });
         return code;
     }
     if (args.dryRun) {
@@ -550,6 +432,11 @@ async function redriveValid(ctx: Ctx, c: Checked, args: RedriveArgs): Promise<nu
         ctx.err(`${duplicates.length} message(s) were sent to ${source.name} but could not be deleted from ${dlq.name}: possible duplicates (the idempotent consumer counts an event id once):`);
         ctx.err(table(["MESSAGE ID", "EVENT ID", "ERROR"], duplicates.map((d) => [d.messageId, d.eventId, d.error])));
     }
+    if (unread > 0) {
+        ctx.err(`~${unread} message(s) in ${dlq.name} were not read (${stopText(stoppedBy, args.read.max)}): valid ones may be among them; run the command again`);
+    } else if (remaining.unread > 0) {
+        ctx.out(`(SQS still counts ~${remaining.unread} message(s) beyond the ones this run left: in flight elsewhere, or its approximate counts have not caught up yet)`);
+    }
     for (const f of releaseFailures) ctx.err(`could not make ${f} visible again; it reappears after ${args.read.visibilityTimeout}s`);
     return code;
 }
@@ -561,11 +448,11 @@ function errorText(error: unknown): string {
 
 async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     const runtime = ctx.local();
-    const pick = findLocalDlq(await runtime.state(), args.queue, "dlq redrive", args.targetDlq);
+    const pick = await findLocalDlq(ctx, await runtime.state(), args.queue, "dlq redrive", args.targetDlq);
     const { queue } = pick;
     if (pick.targetDlq && !args.onlyValid) throw targetDlqMoveTaskError(pick.targetDlq, queue.name);
     const dlq = await readLocalDlq(ctx, pick);
-    const { validIds, ...analysis } = analyze(dlq.messages.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount })), args.samples);
+    const { validIds, ...analysis } = analyze(dlq.messages.map((m) => ({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount })), args.samples, clock(ctx));
     const ids = args.onlyValid ? validIds.slice(0, args.read.max) : undefined;
     const expected = ids ? ids.length : dlq.messages.length;
     let moved = 0;

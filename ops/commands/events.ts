@@ -1,8 +1,8 @@
-import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, PutEventsCommand, PutEventsRequestEntry } from "@aws-sdk/client-eventbridge";
 import { buildEventCatalog, EVENT_TYPES, EventName } from "../../handlers/events/catalog";
 import { Ctx } from "../context";
 import { discoverBus } from "../discovery";
-import { EXIT_FAILED, EXIT_OK, OpsError, UsageError } from "../errors";
+import { EXIT_FAILED, EXIT_OK, OpsError, OutcomeUnknownError, UsageError } from "../errors";
 import { formatPath } from "../validate";
 
 export interface EventsPutArgs {
@@ -39,7 +39,7 @@ export async function eventsPut(ctx: Ctx, args: EventsPutArgs): Promise<number> 
     }
     const { client, bus, target } = await destination(ctx, args.bus);
     const entry = { EventBusName: bus, Source: EVENT_TYPES[name].source, DetailType: EVENT_TYPES[name].detailType, Detail: JSON.stringify(checked.success ? checked.data : detail) };
-    const response = await ctx.call("events:PutEvents", () => client.send(new PutEventsCommand({ Entries: [entry] })));
+    const response = await putOnce(ctx, client, entry);
     const result = response.Entries?.[0];
     const failed = (response.FailedEntryCount ?? 0) > 0 || !result?.EventId || Boolean(result?.ErrorCode);
     if (ctx.opts.json) {
@@ -61,6 +61,19 @@ export async function eventsPut(ctx: Ctx, args: EventsPutArgs): Promise<number> 
         ctx.out(`Published ${entry.DetailType} to ${bus} (${target}): event id ${result!.EventId}`);
     }
     return failed ? EXIT_FAILED : EXIT_OK;
+}
+
+/** PutEvents, never sent twice: EventBridge does not deduplicate, so an unknown outcome is reported, not retried. */
+async function putOnce(ctx: Ctx, client: EventBridgeClient, entry: PutEventsRequestEntry) {
+    try {
+        return await ctx.call("events:PutEvents", () => client.send(new PutEventsCommand({ Entries: [entry] })));
+    } catch (error) {
+        if (!(error instanceof OutcomeUnknownError)) throw error;
+        throw new OpsError(
+            `${error.message}: the event may or may not have been published, and PutEvents has no deduplication (a second call would publish a second event). ` +
+                "Check whether it arrived (`queues`, the consumer's logs) before publishing it again",
+        );
+    }
 }
 
 async function destination(ctx: Ctx, busArg?: string): Promise<{ client: EventBridgeClient; bus: string; target: string }> {

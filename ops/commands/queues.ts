@@ -1,8 +1,9 @@
 import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { Ctx } from "../context";
-import { discoverQueues, mapLimit, queueAttributes } from "../discovery";
+import { discoverQueues, mapLimit, queueAttributes, StackQueue } from "../discovery";
 import { EXIT_FAILED, EXIT_OK } from "../errors";
 import { duration, table } from "../render";
+import { StackSetting, stackQueueDepth } from "../stacks";
 
 export interface QueueThresholds {
     /**
@@ -10,7 +11,10 @@ export interface QueueThresholds {
      * alone explain, maxReceiveCount x visibility timeout + 5 minutes (the ProcessedQueue's age alarm).
      */
     maxAgeSeconds?: number;
-    /** More visible messages than this makes a queue unhealthy. */
+    /**
+     * This many visible messages or more make a queue unhealthy: the comparison of the queue-depth alarm
+     * (GreaterThanOrEqualToThreshold), whose threshold is the default (stackQueueDepth).
+     */
     maxDepth: number;
 }
 
@@ -48,7 +52,7 @@ export function verdict(report: Omit<QueueReport, "healthy" | "problems">, thres
     if (report.oldestAgeSeconds !== undefined && maxAge !== undefined && report.oldestAgeSeconds > maxAge) {
         problems.push(`oldest message is ${duration(report.oldestAgeSeconds)} old (> ${duration(maxAge)}): the consumer is not keeping up or is failing`);
     }
-    if ((report.visible ?? 0) > thresholds.maxDepth) problems.push(`${report.visible} messages waiting (> ${thresholds.maxDepth})`);
+    if ((report.visible ?? 0) >= thresholds.maxDepth) problems.push(`${report.visible} messages waiting (>= ${thresholds.maxDepth})`);
     return { healthy: problems.length === 0, problems };
 }
 
@@ -67,9 +71,12 @@ function retriesExplain(attrs: Record<string, string> | undefined): number | und
     return maxReceiveCount * visibility + 300;
 }
 
-/** Every ProcessedQueue of the stack with its depth, age, DLQ depth and verdict (AWS). */
-export async function awsQueueReports(ctx: Ctx, stack: string, thresholds: QueueThresholds, prefix?: string): Promise<QueueReport[]> {
-    const queues = await discoverQueues(ctx, stack, prefix);
+/**
+ * Every ProcessedQueue of the stack with its depth, age, DLQ depth and verdict (AWS). `queues`: the
+ * stack's queues when already discovered (--watch discovers once).
+ */
+export async function awsQueueReports(ctx: Ctx, stack: string, thresholds: QueueThresholds, prefix?: string, queues?: StackQueue[]): Promise<QueueReport[]> {
+    queues ??= await discoverQueues(ctx, stack, prefix);
     const counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"] as const;
     const reports = await mapLimit(
         queues,
@@ -148,8 +155,9 @@ export async function oldestAges(ctx: Ctx, queueNames: string[]): Promise<Map<st
  * queue's target DLQs; a runtime that lists them as queues of their own instead is mapped with the
  * offline plan's `rules` output (the graph the runtime was built from).
  */
-export async function localQueueReports(ctx: Ctx, thresholds: QueueThresholds): Promise<{ stack: string; reports: QueueReport[] }> {
+export async function localQueueReports(ctx: Ctx, thresholdsOf: (stack: string) => QueueThresholds): Promise<{ stack: string; reports: QueueReport[] }> {
     const state = await ctx.local().state();
+    const thresholds = thresholdsOf(state.stack);
     const owners = new Map<string, string>(); // target DLQ listed as a queue -> its ProcessedQueue
     if (state.queues.some((q) => !q.dlq && !q.targetDlqs)) {
         try {
@@ -183,7 +191,7 @@ export async function localQueueReports(ctx: Ctx, thresholds: QueueThresholds): 
     return { stack: state.stack, reports };
 }
 
-export function renderQueues(stack: string, reports: QueueReport[], at: Date): string {
+export function renderQueues(stack: string, reports: QueueReport[], at: Date, depth?: StackSetting<number>): string {
     const rows = reports.map((r) => [
         r.name,
         r.queueName,
@@ -202,32 +210,62 @@ export function renderQueues(stack: string, reports: QueueReport[], at: Date): s
     ];
     const problems = reports.flatMap((r) => r.problems.map((p) => `  ${r.name}: ${p}`));
     if (problems.length) lines.push("", "Problems:", ...problems);
+    if (depth) lines.push("", `(a queue with ${depth.value} or more visible messages is unhealthy: ${depth.source})`);
     return lines.join("\n");
 }
 
 export interface QueuesArgs {
     watch: boolean;
     intervalSeconds: number;
-    thresholds: QueueThresholds;
+    thresholds: { maxAgeSeconds?: number; maxDepth?: number };
     prefix?: string;
 }
 
+/** Queue errors that mean a queue discovered earlier is gone (deleted, or replaced by a deployment). */
+function queueGone(error: unknown): boolean {
+    const name = (error as { name?: string })?.name;
+    return name === "QueueDoesNotExist" || name === "AWS.SimpleQueueService.NonExistentQueue";
+}
+
 export async function queuesCommand(ctx: Ctx, args: QueuesArgs): Promise<number> {
+    const depths = new Map<string, StackSetting<number>>();
+    // --max-depth, else the stack's queue-depth alarm threshold (read once per stack).
+    const depthOf = (stack: string): StackSetting<number> => {
+        if (args.thresholds.maxDepth !== undefined) return { value: args.thresholds.maxDepth, source: "--max-depth" };
+        if (!depths.has(stack)) depths.set(stack, stackQueueDepth(ctx.projectDir, stack));
+        return depths.get(stack)!;
+    };
+    const thresholdsOf = (stack: string): QueueThresholds => ({ maxAgeSeconds: args.thresholds.maxAgeSeconds, maxDepth: depthOf(stack).value });
+    // Discovery (ListQueues, tags of every queue, the bus and its rules) runs once; each round only reads counts.
+    let discovered: StackQueue[] | undefined;
+    const awsRound = async (stack: string): Promise<QueueReport[]> => {
+        const cached = discovered;
+        discovered ??= await discoverQueues(ctx, stack, args.prefix);
+        try {
+            return await awsQueueReports(ctx, stack, thresholdsOf(stack), args.prefix, discovered);
+        } catch (error) {
+            if (!cached || !queueGone(error)) throw error;
+            // A queue found in an earlier round is gone: find the stack's queues again.
+            discovered = await discoverQueues(ctx, stack, args.prefix);
+            return awsQueueReports(ctx, stack, thresholdsOf(stack), args.prefix, discovered);
+        }
+    };
     let code = EXIT_OK;
     for (let round = 0; ; round++) {
         const { stack, reports } = ctx.opts.local
-            ? await localQueueReports(ctx, args.thresholds)
-            : { stack: ctx.requireStack("queues"), reports: await awsQueueReports(ctx, ctx.requireStack("queues"), args.thresholds, args.prefix) };
+            ? await localQueueReports(ctx, thresholdsOf)
+            : { stack: ctx.requireStack("queues"), reports: await awsRound(ctx.requireStack("queues")) };
         const at = ctx.now();
+        const depth = depthOf(stack);
         code = reports.every((r) => r.healthy) ? EXIT_OK : EXIT_FAILED;
         if (ctx.opts.json) {
-            const doc = { stack, at: at.toISOString(), healthy: code === EXIT_OK, queues: reports };
+            const doc = { stack, at: at.toISOString(), healthy: code === EXIT_OK, thresholds: { maxDepth: depth.value, maxDepthSource: depth.source, maxAgeSeconds: args.thresholds.maxAgeSeconds ?? null }, queues: reports };
             // --watch --json prints one compact document per line (NDJSON); otherwise one pretty document.
             if (args.watch) ctx.out(JSON.stringify(doc));
             else ctx.json(doc);
         } else {
             if (args.watch && ctx.isTTY) (ctx.io.stdout ?? process.stdout).write("\x1b[2J\x1b[H");
-            ctx.out(renderQueues(stack, reports, at));
+            ctx.out(renderQueues(stack, reports, at, depth));
             if (args.watch) ctx.out(`\n(refreshing every ${args.intervalSeconds}s; Ctrl-C to stop)`);
         }
         if (!args.watch || ctx.aborted) return code;
@@ -235,4 +273,3 @@ export async function queuesCommand(ctx: Ctx, args: QueuesArgs): Promise<number>
         if (ctx.aborted) return code;
     }
 }
-

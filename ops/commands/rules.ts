@@ -1,8 +1,8 @@
 import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { DeleteRuleCommand, RemoveTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { DeleteRuleCommand, ListRulesCommand, RemoveTargetsCommand } from "@aws-sdk/client-eventbridge";
 import { Ctx } from "../context";
 import { BusRule, describeDeclaration, discoverBus, discoverRules, findDeclaration, listTargets, TAG_RULE, TAG_STACK } from "../discovery";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OpsError } from "../errors";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OpsError, OutcomeUnknownError, UsageError } from "../errors";
 import { plural, table, truncate } from "../render";
 
 export interface TargetReport {
@@ -42,20 +42,38 @@ function parsePattern(text: string | undefined): unknown {
     }
 }
 
+/** Rule metrics over a window, and how many datapoints CloudWatch returned for all the rules together. */
+export interface RuleMetrics {
+    byRule: Map<string, NonNullable<RuleReport["metrics"]>>;
+    /** 0 means CloudWatch knows no metric of any rule with these dimensions over the window. */
+    datapoints: number;
+}
+
 /**
- * MatchedEvents, Invocations and FailedInvocations per rule over the window (AWS/Events, dimensions
- * EventBusName + RuleName as EventBridge publishes them for custom buses; Sum per day, added up).
- * EventBridge publishes a datapoint only when the value is not zero: no datapoint = 0.
+ * The dimensions EventBridge publishes a rule's metrics with: RuleName alone for the default bus,
+ * EventBusName + RuleName for a custom bus ("Metrics that specify only the RuleName dimension refer to
+ * the default event bus", Monitoring Amazon EventBridge). Asking the default bus's rules with both
+ * finds nothing, which would read as "no matches".
  */
-async function ruleMetrics(ctx: Ctx, bus: string, names: string[], days: number): Promise<Map<string, RuleReport["metrics"]>> {
+export function ruleDimensions(bus: string, rule: string): { Name: string; Value: string }[] {
+    return bus === "default" ? [{ Name: "RuleName", Value: rule }] : [{ Name: "EventBusName", Value: bus }, { Name: "RuleName", Value: rule }];
+}
+
+/**
+ * MatchedEvents, Invocations and FailedInvocations per rule over the window (AWS/Events, Sum per day,
+ * added up). EventBridge publishes a datapoint only when the value is not zero: no datapoint = 0, so
+ * the datapoints are counted too (none at all for any rule says more about the query than the rules).
+ */
+async function ruleMetrics(ctx: Ctx, bus: string, names: string[], days: number): Promise<RuleMetrics> {
     const metrics = ["MatchedEvents", "Invocations", "FailedInvocations"] as const;
     const keys = ["matched", "invocations", "failedInvocations"] as const;
     const sums = new Map<string, { matched: number; invocations: number; failedInvocations: number }>(names.map((n) => [n, { matched: 0, invocations: 0, failedInvocations: 0 }]));
+    let datapoints = 0;
     const queries: MetricDataQuery[] = names.flatMap((name, i) =>
         metrics.map((metric, k) => ({
             Id: `r${i}m${k}`,
             MetricStat: {
-                Metric: { Namespace: "AWS/Events", MetricName: metric, Dimensions: [{ Name: "EventBusName", Value: bus }, { Name: "RuleName", Value: name }] },
+                Metric: { Namespace: "AWS/Events", MetricName: metric, Dimensions: ruleDimensions(bus, name) },
                 Period: 86400,
                 Stat: "Sum",
             },
@@ -73,18 +91,20 @@ async function ruleMetrics(ctx: Ctx, bus: string, names: string[], days: number)
             for (const result of page.MetricDataResults ?? []) {
                 const [, rule, metric] = /^r(\d+)m(\d)$/.exec(result.Id ?? "") ?? [];
                 const entry = sums.get(names[Number(rule)]);
-                if (entry && metric !== undefined) entry[keys[Number(metric)]] += (result.Values ?? []).reduce((a, b) => a + b, 0);
+                const values = result.Values ?? [];
+                datapoints += values.length;
+                if (entry && metric !== undefined) entry[keys[Number(metric)]] += values.reduce((a, b) => a + b, 0);
             }
             token = page.NextToken;
         } while (token);
     }
-    return sums;
+    return { byRule: sums, datapoints };
 }
 
-export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | undefined, days: number): Promise<{ bus: string; rules: RuleReport[]; raw: BusRule[] }> {
+export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | undefined, days: number): Promise<{ bus: string; rules: RuleReport[]; raw: BusRule[]; datapoints: number }> {
     const bus = await discoverBus(ctx, stack, busArg);
     const raw = await discoverRules(ctx, bus);
-    const metrics = await ruleMetrics(ctx, bus, raw.map((r) => r.rule.Name!), days);
+    const { byRule: metrics, datapoints } = await ruleMetrics(ctx, bus, raw.map((r) => r.rule.Name!), days);
     const rules = raw.map((r): RuleReport => {
         const targets = r.targets.map((t) => ({
             id: t.Id ?? "?",
@@ -111,7 +131,16 @@ export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | u
             flags,
         };
     });
-    return { bus, rules, raw };
+    return { bus, rules, raw, datapoints };
+}
+
+/** Why "no matches" may mean nothing: CloudWatch returned no datapoint for any rule of the bus. */
+function noDatapoints(bus: string, days: number, rules: number): string {
+    return (
+        `CloudWatch returned no datapoint at all for the ${plural(rules, "rule")} on ${bus} over ${days} day(s) ` +
+        `(AWS/Events, dimensions ${ruleDimensions(bus, "<rule>").map((d) => d.Name).join(" + ")}): either nothing reached any rule, or the metrics ` +
+        "are missing (another region or account, or dimensions EventBridge does not publish)"
+    );
 }
 
 function renderRules(stack: string, bus: string, days: number | null, rules: RuleReport[]): string {
@@ -140,10 +169,14 @@ function renderRules(stack: string, bus: string, days: number | null, rules: Rul
 export async function rulesCommand(ctx: Ctx, args: { bus?: string; days: number }): Promise<number> {
     if (ctx.opts.local) return localRules(ctx);
     const stack = ctx.requireStack("rules");
-    const { bus, rules } = await awsRuleReports(ctx, stack, args.bus, args.days);
+    const { bus, rules, datapoints } = await awsRuleReports(ctx, stack, args.bus, args.days);
     const code = rules.some((r) => r.flags.length > 0) ? EXIT_FAILED : EXIT_OK;
-    if (ctx.opts.json) ctx.json({ stack, bus, days: args.days, rules });
-    else ctx.out(rules.length ? renderRules(stack, bus, args.days, rules) : `No rules on bus ${bus}.`);
+    const note = rules.length && datapoints === 0 ? noDatapoints(bus, args.days, rules.length) : null;
+    if (ctx.opts.json) ctx.json({ stack, bus, days: args.days, metricDatapoints: datapoints, note, rules });
+    else {
+        ctx.out(rules.length ? renderRules(stack, bus, args.days, rules) : `No rules on bus ${bus}.`);
+        if (note) ctx.err(`note: ${note}`);
+    }
     return code;
 }
 
@@ -170,6 +203,8 @@ export interface CleanupArgs {
     unused: boolean;
     yes: boolean;
     dryRun: boolean;
+    /** Delete even when CloudWatch returned no datapoint for any rule of the bus. */
+    allowNoMetrics: boolean;
 }
 
 /**
@@ -177,10 +212,17 @@ export interface CleanupArgs {
  * a rule the stack declares (it says which code declares it) nor a rule an AWS service manages.
  */
 export async function rulesCleanup(ctx: Ctx, args: CleanupArgs): Promise<number> {
-    if (!args.unused) throw new OpsError("`rules cleanup` needs --unused (the only cleanup there is: rules with no matches over --days N)", EXIT_USAGE);
-    if (ctx.opts.local) throw new OpsError("`rules cleanup` works on AWS only: the local runtime's rules are all declared by the stack", EXIT_USAGE);
+    if (!args.unused) throw new UsageError("`rules cleanup` needs --unused (the only cleanup there is: rules with no matches over --days N)", "rules cleanup");
+    if (ctx.opts.local) throw new UsageError("`rules cleanup` works on AWS only: the local runtime's rules are all declared by the stack", "rules cleanup");
     const stack = ctx.requireStack("rules cleanup");
-    const { bus, rules, raw } = await awsRuleReports(ctx, stack, args.bus, args.days);
+    const { bus, rules, raw, datapoints } = await awsRuleReports(ctx, stack, args.bus, args.days);
+    // "Unused" is read from missing datapoints; with none at all, that reading cannot be trusted.
+    if (rules.length && datapoints === 0 && !args.allowNoMetrics && !args.dryRun) {
+        throw new OpsError(
+            `Refusing to delete anything: ${noDatapoints(bus, args.days, rules.length)}. Check the rules' metrics in the CloudWatch console ` +
+                "(or `rules --json`), and pass --allow-no-metrics only if you are sure nothing uses them. Nothing was deleted",
+        );
+    }
     const unused = rules.filter((r) => r.metrics && r.metrics.matched === 0);
     const kept: { name: string; reason: string }[] = [];
     const candidates: RuleReport[] = [];
@@ -190,8 +232,20 @@ export async function rulesCleanup(ctx: Ctx, args: CleanupArgs): Promise<number>
         else if (tags[TAG_RULE]) kept.push({ name: r.name, reason: await declarationText(ctx, stack, tags) });
         else candidates.push(r);
     }
-    const report = { stack, bus, days: args.days, candidates: candidates.map((r) => r.name), kept, deleted: [] as string[], failed: [] as { name: string; error: string }[] };
+    const note = rules.length && datapoints === 0 ? noDatapoints(bus, args.days, rules.length) : null;
+    const report = {
+        stack,
+        bus,
+        days: args.days,
+        metricDatapoints: datapoints,
+        note,
+        candidates: candidates.map((r) => r.name),
+        kept,
+        deleted: [] as string[],
+        failed: [] as { name: string; error: string }[],
+    };
     if (!ctx.opts.json) {
+        if (note) ctx.err(`note: ${note}`);
         ctx.out(`Unused rules on ${bus} (no matches in ${args.days} day(s)): ${unused.length}`);
         if (kept.length) {
             ctx.out("\nKept (the stack or AWS manages them; change the code instead):");
@@ -226,17 +280,42 @@ export async function rulesCleanup(ctx: Ctx, args: CleanupArgs): Promise<number>
                     throw new Error(`RemoveTargets failed for ${result.FailedEntryCount} target(s): ${why}`);
                 }
             }
-            await ctx.call("events:DeleteRule", () => ctx.aws().eventBridge.send(new DeleteRuleCommand({ Name: r.name, EventBusName: bus })));
+            const how = await deleteRule(ctx, bus, r.name);
             report.deleted.push(r.name);
-            if (!ctx.opts.json) ctx.out(`deleted ${r.name} (${plural(ids.length, "target")} removed first)`);
+            if (!ctx.opts.json) ctx.out(`deleted ${r.name} (${plural(ids.length, "target")} removed first${how ? `; ${how}` : ""})`);
         } catch (error) {
             const e = error as { name?: string; message?: string };
             report.failed.push({ name: r.name, error: `${e.name ?? "Error"}: ${e.message}` });
-            if (!ctx.opts.json) ctx.err(`could not delete ${r.name}: ${e.message} (the rule is left as it was)`);
+            if (!ctx.opts.json) ctx.err(`could not delete ${r.name}: ${e.message} (the rule is left in place)`);
         }
     }
     if (ctx.opts.json) ctx.json({ ...report, confirmed: true });
     return report.failed.length ? EXIT_FAILED : EXIT_OK;
+}
+
+/**
+ * DeleteRule, never sent twice: when its outcome is unknown (a 5xx, a timeout), ListRules says whether
+ * the rule is gone. Resolves with a note when the deletion was confirmed that way.
+ */
+async function deleteRule(ctx: Ctx, bus: string, name: string): Promise<string | undefined> {
+    try {
+        await ctx.call("events:DeleteRule", () => ctx.aws().eventBridge.send(new DeleteRuleCommand({ Name: name, EventBusName: bus })));
+        return undefined;
+    } catch (error) {
+        if (!(error instanceof OutcomeUnknownError)) throw error;
+        if (await ruleExists(ctx, bus, name)) throw new OpsError(`${error.message}; ListRules still lists the rule: run the cleanup again`);
+        return `DeleteRule failed with ${error.failure.name}, but ListRules no longer lists the rule`;
+    }
+}
+
+async function ruleExists(ctx: Ctx, bus: string, name: string): Promise<boolean> {
+    let token: string | undefined;
+    do {
+        const page = await ctx.call("events:ListRules", () => ctx.aws().eventBridge.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: name, NextToken: token, Limit: 100 })));
+        if ((page.Rules ?? []).some((r) => r.Name === name)) return true;
+        token = page.NextToken;
+    } while (token);
+    return false;
 }
 
 /** Which code declares a stack-managed rule, from the offline plan; the tag alone if the plan fails. */

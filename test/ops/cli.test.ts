@@ -1,9 +1,14 @@
 import { ListQueuesCommand } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
 import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { checkStack, findProjectDir, stackQueueDepth } from "../../ops/stacks";
 import { availableStacks } from "../../plan/stackFiles";
 import { OpsHarness } from "./support";
+
+const ROOT = path.resolve(__dirname, "..", "..");
 
 const COMMANDS = ["queues", "dlq inspect", "dlq redrive", "rules", "rules cleanup", "pattern test", "events put"];
 
@@ -117,9 +122,75 @@ describe("ops CLI", () => {
 
     it("runs as the package's bin (bin/bellyfed-ops.js)", function () {
         this.timeout(60000);
-        const root = path.resolve(__dirname, "..", "..");
-        const result = spawnSync(process.execPath, [path.join(root, "bin", "bellyfed-ops.js"), "--help"], { encoding: "utf8", cwd: root });
+        const result = spawnSync(process.execPath, [path.join(ROOT, "bin", "bellyfed-ops.js"), "--help"], { encoding: "utf8", cwd: ROOT });
         expect(result.status, result.stderr).to.equal(0);
         expect(result.stdout).to.include("Usage: npm run ops -- <command> [options]");
+    });
+
+    it("keeps the AWS SDK's multi-line NodeVersionSupportWarning out of the bin's output (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED)", function () {
+        this.timeout(60000);
+        const pattern = JSON.stringify({ source: ["bellyfed.restaurants"] });
+        const event = JSON.stringify({ source: "bellyfed.restaurants", "detail-type": "RestaurantViewed", detail: {} });
+        // --aws builds an EventBridge client (where the SDK warns on Node < 22); nothing listens on port 9.
+        const argv = ["pattern", "test", "--pattern", pattern, "--event", event, "--aws", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"];
+        const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
+        delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+        const result = spawnSync(process.execPath, [path.join(ROOT, "bin", "bellyfed-ops.js"), ...argv], { encoding: "utf8", cwd: ROOT, env });
+        expect(result.status, result.stderr).to.equal(2);
+        expect(result.stderr).to.include("cannot connect (ECONNREFUSED)").and.not.include("NodeVersionSupportWarning");
+    });
+
+    it("prints one JSON document with the error on stdout when a command fails with --json", async () => {
+        const r = await h.run(["queues", "--stack", "staging", "--json"]);
+        expect(r.code).to.equal(2);
+        expect(r.json()).to.deep.equal({ error: { message: `No config for stack "staging" (no Pulumi.staging.yaml). Stacks that exist: ${availableStacks().join(", ")}`, exitCode: 2 } });
+    });
+
+    it("prints the error document for a failed AWS call and for bad usage alike", async () => {
+        h.sqsMock.on(ListQueuesCommand).rejects(Object.assign(new Error("denied"), { name: "AccessDenied", $metadata: { httpStatusCode: 403 } }));
+        const failed = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(failed.json().error).to.deep.include({ exitCode: 1 }).and.have.property("message").that.includes("access denied");
+        const usage = await h.run(["queues", "--stack", "dev", "--json", "--depth", "3"]);
+        expect(usage.json().error).to.include({ exitCode: 2 });
+    });
+
+    it("shows --stack as optional with --local in the usage of the commands that work on both", async () => {
+        for (const command of [["queues"], ["dlq", "inspect"], ["dlq", "redrive"], ["rules"], ["events", "put"]]) {
+            const r = await h.run([...command, "--help"]);
+            expect(r.stdout, command.join(" ")).to.match(/^Usage: npm run ops -- .*\(--stack NAME \| --local URL\)/m);
+        }
+        expect((await h.run(["rules", "cleanup", "--help"])).stdout).to.match(/^Usage: npm run ops -- rules cleanup --unused --stack NAME /m);
+    });
+
+    it("says in dlq inspect's help that reading adds to each message's ApproximateReceiveCount", async () => {
+        const r = await h.run(["dlq", "inspect", "--help"]);
+        expect(r.stdout.replace(/\s+/g, " ")).to.include("every read adds 1 to each message's ApproximateReceiveCount");
+    });
+
+    describe("--stack outside this repository", () => {
+        let dir: string;
+        beforeEach(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "ops-cwd-"));
+        });
+        afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("reads the stacks of the Pulumi project in or above the current directory", async () => {
+            fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bellyfed\nruntime: nodejs\n");
+            fs.writeFileSync(path.join(dir, "Pulumi.qa.yaml"), "config: {}\n");
+            fs.mkdirSync(path.join(dir, "sub"));
+            const r = await h.run(["queues", "--stack", "prod"], { cwd: path.join(dir, "sub") });
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include('No config for stack "prod" (no Pulumi.prod.yaml). Stacks that exist: qa');
+        });
+
+        it("outside any Pulumi project (and outside a checkout), has no stack files: --stack is the stack tag's value alone", () => {
+            expect(findProjectDir(dir, dir)).to.equal(undefined);
+            expect(() => checkStack(undefined, "anything")).to.not.throw();
+            expect(stackQueueDepth(undefined, "anything")).to.deep.equal({ value: 1000, source: "the ProcessedQueue default" });
+        });
+
+        it("run from a checkout outside any project, falls back to the checkout's stacks", () => {
+            expect(findProjectDir(dir)).to.equal(ROOT);
+        });
     });
 });

@@ -3,7 +3,9 @@
  * discovers queues and rules by, and the code it names as a rule's declarer.
  */
 import { expect } from "chai";
-import { describeDeclaration, findDeclaration } from "../../ops/discovery";
+import { describeDeclaration, findDeclaration, ofStack } from "../../ops/discovery";
+import { stackQueueDepth } from "../../ops/stacks";
+import { ROOT } from "../reuse/packaging";
 import { Graph, stackGraph } from "../support/graph";
 import { OpsHarness, stubQueues } from "./support";
 
@@ -38,6 +40,21 @@ describe("ops CLI and the dev stack's resources", () => {
             expect(declaration.resource?.urn).to.equal(rule.urn);
             expect(declaration.components.map((c) => c.type)).to.include("bellyfed:events:EventBus");
             expect(describeDeclaration("dev", declaration)).to.match(/^declared by route "[^"]+" of the bus "[^"]+": bellyfed:events:/);
+        }
+    });
+
+    it("finds the bus and every queue by the project and stack tags the program sets on them", () => {
+        const tagged = [...graph.ofType("aws:cloudwatch/eventBus:EventBus"), ...graph.ofType("aws:sqs/queue:Queue")];
+        expect(tagged).to.not.be.empty;
+        for (const resource of tagged) expect(ofStack(resource.inputs.tags, "dev"), `${resource.type} ${resource.name}`).to.equal(true);
+    });
+
+    it("calls a queue unhealthy at the depth where the stack's queue-depth alarm fires", () => {
+        const alarms = graph.ofType("aws:cloudwatch/metricAlarm:MetricAlarm").filter((a) => a.name.endsWith("-queue-depth"));
+        expect(alarms).to.not.be.empty;
+        for (const alarm of alarms) {
+            expect(alarm.inputs.comparisonOperator).to.equal("GreaterThanOrEqualToThreshold");
+            expect(alarm.inputs.threshold, alarm.name).to.equal(stackQueueDepth(ROOT, "dev").value);
         }
     });
 });

@@ -7,9 +7,11 @@ import {
     StartMessageMoveTaskCommand,
 } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
-import { envelope, FakeLocalRuntime, OpsHarness, processedQueue, queueArn, queueUrl, sqsMessage, stubQueues, validDetail } from "./support";
+import { envelope, FakeLocalRuntime, OpsHarness, processedQueue, queueArn, queueUrl, sqsMessage, stackTags, stubQueues, validDetail } from "./support";
 
 const DLQ_URL = queueUrl("analytics-dlq-e4f5a6b");
+/** When SQS started our move task: just after the harness's clock (2024-05-01T12:00:00Z). */
+const STARTED = Date.parse("2024-05-01T12:00:01Z");
 const SOURCE_URL = queueUrl("analytics-a1b2c3d");
 
 /** Message ids made visible again (ChangeMessageVisibility 0), by receipt handle. */
@@ -85,6 +87,27 @@ describe("ops dlq inspect", () => {
         expect(r.json().read).to.equal(1);
     });
 
+    it("keeps reading past a receive that brings back only messages it already read", async () => {
+        h.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1")] }).resolvesOnce({ Messages: [good("m1")] }).resolvesOnce({ Messages: [badId("m2")] }).resolves({ Messages: [] });
+        const r = await h.run(["dlq", "inspect", "analytics", "--stack", "dev", "--json"]);
+        expect(r.json()).to.include({ read: 2, unread: 0, stoppedBy: "empty" });
+        expect(released(h)).to.have.members(["m1", "m2"]);
+    });
+
+    it("says how many messages it did not read at --max (ApproximateNumberOfMessages + NotVisible, less the ones it holds)", async () => {
+        h.sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [good("m1"), good("m2")] });
+        const r = await h.run(["dlq", "inspect", "analytics", "--stack", "dev", "--max", "2"]);
+        expect(r.code).to.equal(0);
+        expect(r.stdout).to.include("~2 message(s) not read (--max 2 reached): raise --max to read them");
+    });
+
+    it("exits 1 and says so when SQS keeps handing out only messages already read before the DLQ is read", async () => {
+        h.sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [good("m1")] });
+        const r = await h.run(["dlq", "inspect", "analytics", "--stack", "dev"]);
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.include("~3 message(s) not read (SQS handed out only messages already read 5 times in a row): run the command again");
+    });
+
     it("says the DLQ is empty", async () => {
         h.sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [] });
         const r = await h.run(["dlq", "inspect", "analytics", "--stack", "dev"]);
@@ -145,8 +168,9 @@ describe("ops dlq redrive (message move task)", () => {
         h.sqsMock
             .on(ListMessageMoveTasksCommand)
             .resolvesOnce({ Results: [] })
-            .resolvesOnce({ Results: [{ TaskHandle: "task-1", Status: "RUNNING", ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] })
-            .resolves({ Results: [{ Status: "COMPLETED", ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
+            .resolvesOnce({ Results: [{ TaskHandle: "task-1", Status: "RUNNING", StartedTimestamp: STARTED, ApproximateNumberOfMessagesMoved: 4, ApproximateNumberOfMessagesToMove: 10 }] })
+            // An ended task has no TaskHandle any more: it is recognised by its start time.
+            .resolves({ Results: [{ Status: "COMPLETED", StartedTimestamp: STARTED, ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
         const r = await start("analytics", "--poll-interval", "2");
         expect(r.stdout).to.include("RUNNING: moved 4 of ~10").and.include("COMPLETED: moved 10 of ~10");
         expect(h.sleeps).to.deep.equal([2000, 2000]);
@@ -157,10 +181,56 @@ describe("ops dlq redrive (message move task)", () => {
         h.sqsMock
             .on(ListMessageMoveTasksCommand)
             .resolvesOnce({ Results: [] })
-            .resolves({ Results: [{ Status: "FAILED", FailureReason: "AWS.SimpleQueueService.KmsAccessDenied", ApproximateNumberOfMessagesMoved: 3 }] });
+            .resolves({ Results: [{ Status: "FAILED", StartedTimestamp: STARTED, FailureReason: "AWS.SimpleQueueService.KmsAccessDenied", ApproximateNumberOfMessagesMoved: 3 }] });
         const r = await start();
         expect(r.code).to.equal(1);
         expect(r.stderr).to.include("ended FAILED: AWS.SimpleQueueService.KmsAccessDenied");
+    });
+
+    it("follows its own task once it has ended, never an older task the list shows first", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { dlqVisible: 10 } }));
+        const older = { Status: "COMPLETED", StartedTimestamp: Date.parse("2024-05-01T11:00:00Z"), ApproximateNumberOfMessagesMoved: 99 };
+        h.sqsMock
+            .on(ListMessageMoveTasksCommand)
+            .resolvesOnce({ Results: [older] }) // the checks before the start
+            .resolvesOnce({ Results: [older] }) // ours not listed yet
+            .resolves({ Results: [{ Status: "FAILED", StartedTimestamp: STARTED, FailureReason: "AWS.SimpleQueueService.KmsAccessDenied", ApproximateNumberOfMessagesMoved: 3 }, older] });
+        const r = await start("analytics", "--json");
+        expect(r.code).to.equal(1);
+        expect(r.json()).to.include({ status: "FAILED", moved: 3, failureReason: "AWS.SimpleQueueService.KmsAccessDenied" });
+    });
+
+    it("gives up watching, saying how to follow the task, when the list never shows it", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { dlqVisible: 10 } }));
+        h.sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+        const r = await start();
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.include("has not listed the move task started on analytics-dlq-e4f5a6b (handle task-1) in 5 checks").and.include("aws sqs list-message-move-tasks");
+    });
+
+    it("never sends StartMessageMoveTask twice after a 5xx, and follows the task when the list shows it started", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { dlqVisible: 10 } }));
+        h.sqsMock.on(StartMessageMoveTaskCommand).rejects(Object.assign(new Error("We encountered an internal error"), { name: "InternalFailure", $metadata: { httpStatusCode: 500 } }));
+        h.sqsMock
+            .on(ListMessageMoveTasksCommand)
+            .resolvesOnce({ Results: [] })
+            .resolvesOnce({ Results: [{ TaskHandle: "task-9", Status: "RUNNING", StartedTimestamp: STARTED, ApproximateNumberOfMessagesMoved: 0 }] })
+            .resolves({ Results: [{ Status: "COMPLETED", StartedTimestamp: STARTED, ApproximateNumberOfMessagesMoved: 10, ApproximateNumberOfMessagesToMove: 10 }] });
+        const r = await start();
+        expect(h.sqsMock.commandCalls(StartMessageMoveTaskCommand)).to.have.length(1);
+        expect(r.code).to.equal(0);
+        expect(r.stderr).to.include("sqs:StartMessageMoveTask failed with InternalFailure").and.include("ListMessageMoveTasks shows it started");
+        expect(r.stdout).to.include("Done: moved 10 message(s)");
+    });
+
+    it("never sends StartMessageMoveTask twice after a timeout, and says none started when the list shows no new task (exit 1)", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { dlqVisible: 10 } }));
+        h.sqsMock.on(StartMessageMoveTaskCommand).rejects(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+        h.sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+        const r = await start();
+        expect(h.sqsMock.commandCalls(StartMessageMoveTaskCommand)).to.have.length(1);
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.include("lists no new task on analytics-dlq-e4f5a6b, so none started: run the command again");
     });
 
     it("refuses a queue that is not the DLQ of its source (exit 1, nothing started)", async () => {
@@ -214,7 +284,7 @@ describe("ops dlq redrive (message move task)", () => {
 
     it("refuses an EventBridge target DLQ: move tasks only take DLQs of SQS queues", async () => {
         const queues = processedQueue("analytics");
-        stubQueues(h, [...queues, { name: "route-dlq-1", tags: { stack: "dev", "bellyfed:processed-queue": "analytics", "bellyfed:queue-role": "target-dlq" } }]);
+        stubQueues(h, [...queues, { name: "route-dlq-1", tags: { ...stackTags(), "bellyfed:processed-queue": "analytics", "bellyfed:queue-role": "target-dlq" } }]);
         const r = await start("route-dlq-1");
         expect(r.code).to.equal(1);
         expect(r.stderr).to.include("is the DLQ of an EventBridge target").and.include("--only-valid");
@@ -226,7 +296,7 @@ describe("ops dlq --target-dlq (the EventBridge target DLQ of a route)", () => {
     const TARGET_DLQ_URL = queueUrl("route-dlq-1");
     const targetDlq = (name: string, route: string) => ({
         name,
-        tags: { stack: "dev", "bellyfed:processed-queue": "analytics", "bellyfed:queue-role": "target-dlq", "bellyfed:route": route },
+        tags: { ...stackTags(), "bellyfed:processed-queue": "analytics", "bellyfed:queue-role": "target-dlq", "bellyfed:route": route },
         attributes: { QueueArn: queueArn(name), FifoQueue: "false", ApproximateNumberOfMessages: "1" },
     });
 
@@ -355,6 +425,48 @@ describe("ops dlq redrive --only-valid", () => {
         expect(h.sqsMock.commandCalls(SendMessageCommand)[0].args[0].input).to.include({ MessageGroupId: "r-m1", MessageDeduplicationId: "redrive-m1" });
     });
 
+    it("keeps reading past a receive that brings back only poison messages it holds, and moves the valid ones after them", async () => {
+        h.sqsMock
+            .on(ReceiveMessageCommand)
+            .resolvesOnce({ Messages: [badId("p1"), good("m1")] })
+            .resolvesOnce({ Messages: [badId("p1")] }) // p1 back (its visibility ran out): nothing new in this receive
+            .resolvesOnce({ Messages: [good("m2")] })
+            .resolves({ Messages: [] });
+        const r = await redrive("--json");
+        expect(h.sqsMock.commandCalls(SendMessageCommand).map((c) => JSON.parse(c.args[0].input.MessageBody!).id)).to.deep.equal(["evt-r-m1", "evt-r-m2"]);
+        expect(r.json()).to.include({ moved: 2, left: 1, unread: 0, stoppedBy: "empty" });
+        expect(released(h)).to.deep.equal(["p1"]);
+    });
+
+    it("extends the visibility of the messages it holds while it works, so they do not come back", async () => {
+        const batches = [{ Messages: [badId("p1")] }, { Messages: [good("m1")] }, { Messages: [good("m2")] }];
+        h.sqsMock.on(ReceiveMessageCommand).callsFake(() => {
+            h.now = new Date(h.now.getTime() + 40_000); // each receive and its work take 40 s
+            return batches.shift() ?? { Messages: [] };
+        });
+        await redrive("--visibility-timeout", "60");
+        const changes = h.sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries!.map((e) => [e.ReceiptHandle, e.VisibilityTimeout]));
+        // p1, received at 40 s (hidden until 100 s), is extended before the receive at 80 s; released (0) at the end.
+        expect(changes).to.deep.equal([[["rh-p1", 60]], [["rh-p1", 60]], [["rh-p1", 0]]]);
+    });
+
+    it("says how many messages were not read and exits 1 when SQS keeps handing out only messages already read", async () => {
+        stubQueues(h, processedQueue("analytics", { dlq: { ApproximateNumberOfMessages: "4", ApproximateNumberOfMessagesNotVisible: "1" } }));
+        h.sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [badId("p1")] });
+        const r = await redrive();
+        expect(r.code).to.equal(1);
+        expect(h.sqsMock.commandCalls(ReceiveMessageCommand)).to.have.length(6); // the first, then 5 bringing nothing new
+        expect(r.stderr).to.include("~4 message(s) in analytics-dlq-e4f5a6b were not read (SQS handed out only messages already read 5 times in a row): valid ones may be among them");
+    });
+
+    it("exits 1 when --max stops it with messages left unread", async () => {
+        stubQueues(h, processedQueue("analytics", { dlq: { ApproximateNumberOfMessages: "7", ApproximateNumberOfMessagesNotVisible: "0" } }));
+        h.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1"), good("m2")] }).resolves({ Messages: [good("m3")] });
+        const r = await redrive("--max", "2", "--json");
+        expect(r.code).to.equal(1);
+        expect(r.json()).to.include({ moved: 2, unread: 7, stoppedBy: "max" });
+    });
+
     it("does not take --max-per-second, which only sets a move task's rate (exit 2)", async () => {
         const r = await redrive("--max-per-second", "10");
         expect(r.code).to.equal(2);
@@ -383,6 +495,20 @@ describe("ops dlq against a local runtime (fake)", () => {
         await local.start();
     });
     afterEach(() => local.stop());
+
+    it("takes the queue's URL or ARN as <queue>, as on AWS", async () => {
+        local.state.queues[0].url = queueUrl("analytics");
+        local.state.queues[0].arn = queueArn("analytics");
+        for (const given of [queueUrl("analytics"), queueArn("analytics")]) {
+            const r = await h.run(["dlq", "inspect", given, "--local", local.url, "--json"]);
+            expect(r.json(), given).to.include({ processedQueue: "analytics", dlq: "analytics-dlq", kind: "dlq", read: 3 });
+        }
+    });
+
+    it("takes the DLQ's URL as <queue>", async () => {
+        const r = await h.run(["dlq", "inspect", queueUrl("analytics-dlq"), "--local", local.url, "--json"]);
+        expect(r.json()).to.include({ dlq: "analytics-dlq", read: 3 });
+    });
 
     it("inspect reads GET /_local/queues/{name}/dlq and groups the messages", async () => {
         const r = await h.run(["dlq", "inspect", "analytics", "--local", local.url, "--json"]);
@@ -425,6 +551,21 @@ describe("ops dlq against a local runtime (fake)", () => {
             expect(r.json().valid.count).to.equal(1);
             expect(r.json().invalid.count).to.equal(1);
             expect(local.requests.map((q) => `${q.method} ${q.path}`)).to.deep.equal(["GET /_local/state", "GET /_local/queues/analytics/dlq?target=route-dlq"]);
+        });
+
+        it("inspect takes the route (<bus component>/<route>) for its target DLQ, as on AWS", async () => {
+            local.state.queues[0].targetDlqs = [{ name: "platform-bus-restaurant-viewed-target-dlq-5e6f7a8", visible: 2, inFlight: 0 }];
+            local.state.rules = [{ name: "platform-bus-restaurant-viewed-1a2b3c4", logicalName: "platform-bus-restaurant-viewed", bus: "platform-bus-9d8c7b6", matched: 0 }];
+            local.dlqs["platform-bus-restaurant-viewed-target-dlq-5e6f7a8"] = { ...local.dlqs["route-dlq"], dlq: "platform-bus-restaurant-viewed-target-dlq-5e6f7a8" };
+            const r = await h.run(["dlq", "inspect", "platform-bus/restaurant-viewed", "--local", local.url, "--json"]);
+            expect(r.json()).to.include({ processedQueue: "analytics", dlq: "platform-bus-restaurant-viewed-target-dlq-5e6f7a8", kind: "target-dlq", read: 2 });
+        });
+
+        it("names the routes it knows when a route has no target DLQ locally (exit 2)", async () => {
+            local.state.rules = [{ name: "platform-bus-restaurant-viewed-1a2b3c4", logicalName: "platform-bus-restaurant-viewed", bus: "platform-bus-9d8c7b6", matched: 0 }];
+            const r = await h.run(["dlq", "inspect", "platform-bus/other-route", "--local", local.url]);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include('Unknown queue "platform-bus/other-route"').and.include("its rules: platform-bus-restaurant-viewed");
         });
 
         it("inspect takes the target DLQ's own name as <queue>", async () => {

@@ -77,9 +77,10 @@ describe("ops CLI against the local runtime", function () {
 
     it("dlq inspect and redrive --target-dlq --only-valid work on the route's target DLQ (events EventBridge could not deliver)", async () => {
         const targetDlq = (await analytics()).targetDlqs[0].name;
-        // What EventBridge puts on the target DLQ when it cannot deliver: the event itself.
-        runtime.sendMessage(targetDlq, envelope(validDetail(RESTAURANT), { id: "evt-undelivered-1" }));
-        runtime.sendMessage(targetDlq, envelope({ ...validDetail(RESTAURANT), restaurantId: "bad id!" }, { id: "evt-undelivered-2" }));
+        // What EventBridge puts on the target DLQ when it cannot deliver: the event itself (recent: consumers refuse stale events).
+        const time = new Date().toISOString();
+        runtime.sendMessage(targetDlq, envelope(validDetail(RESTAURANT), { id: "evt-undelivered-1", time }));
+        runtime.sendMessage(targetDlq, envelope({ ...validDetail(RESTAURANT), restaurantId: "bad id!" }, { id: "evt-undelivered-2", time }));
 
         const inspect = await ops("dlq", "inspect", "analytics-queue", "--target-dlq", "--json");
         expect(inspect.code, inspect.stderr).to.equal(1);
@@ -91,5 +92,14 @@ describe("ops CLI against the local runtime", function () {
         expect(redrive.json()).to.include({ dlq: targetDlq, moved: 1, expected: 1, left: 1 });
         await eventually(views, (n) => n === 3, { what: "the redriven undelivered view counted" });
         expect(runtime.dlqMessages(queue, true).messages.map((m) => JSON.parse(m.body).id)).to.deep.equal(["evt-undelivered-2"]);
+    });
+
+    it("dlq inspect takes a route (<bus component>/<route>) and the queue's URL, as on AWS", async () => {
+        const route = (plan.outputs.rules as any[])[0];
+        // Without the offline plan (as in an installed package): the state's rules and target DLQ names say it.
+        const byRoute = await h.run(["dlq", "inspect", route.name, "--json", "--local", url], { planStack: async () => Promise.reject(new Error("no plan here")) });
+        expect(byRoute.json(), byRoute.stderr).to.include({ dlq: route.targetDlqName, kind: "target-dlq" });
+        const byUrl = await ops("dlq", "inspect", (await analytics()).url, "--json");
+        expect(byUrl.json(), byUrl.stderr).to.include({ processedQueue: queue, kind: "dlq" });
     });
 });

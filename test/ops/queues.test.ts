@@ -1,13 +1,16 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand } from "@aws-sdk/client-sqs";
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { verdict } from "../../ops/commands/queues";
-import { FakeLocalRuntime, OpsHarness, processedQueue, queueTarget, stubBus, stubQueues } from "./support";
+import { FakeLocalRuntime, OpsHarness, processedQueue, queueTarget, queueUrl, stackTags, stubBus, stubQueues } from "./support";
 
 /** A route's target DLQ as EventBus.route tags it: its route, not its queue. */
 const routeDlq = (name: string, visible: number) => ({
     name,
-    tags: { stack: "dev", "bellyfed:queue-role": "target-dlq", "bellyfed:route": "platform-bus/restaurant-viewed" },
+    tags: { ...stackTags(), "bellyfed:queue-role": "target-dlq", "bellyfed:route": "platform-bus/restaurant-viewed" },
     attributes: { ApproximateNumberOfMessages: String(visible) },
 });
 
@@ -29,6 +32,13 @@ describe("ops queues", () => {
 
     it("finds the queues by their stack and processed-queue tags, ignoring other stacks' queues", async () => {
         stubQueues(h, [...processedQueue("analytics"), ...processedQueue("billing", { stack: "prod" })]);
+        const r = await h.run(["queues", "--stack", "dev", "--json"]);
+        expect(r.json().queues.map((q: any) => q.name)).to.deep.equal(["analytics"]);
+    });
+
+    it("never takes another project's queues that carry the same stack tag", async () => {
+        const shop = processedQueue("orders").map((q) => ({ ...q, tags: { ...q.tags, project: "shop" } }));
+        stubQueues(h, [...processedQueue("analytics"), ...shop]);
         const r = await h.run(["queues", "--stack", "dev", "--json"]);
         expect(r.json().queues.map((q: any) => q.name)).to.deep.equal(["analytics"]);
     });
@@ -67,6 +77,76 @@ describe("ops queues", () => {
         h.cwMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "age0", Values: [601] }] });
         const r = await h.run(["queues", "--stack", "dev", "--max-age", "3600"]);
         expect(r.code).to.equal(0);
+    });
+
+    it("calls a queue unhealthy at the stack's queue-depth alarm threshold (Pulumi.prod.yaml: 500), as the alarm (>=)", async () => {
+        stubQueues(h, processedQueue("analytics", { stack: "prod", counts: { visible: 500 } }));
+        const r = await h.run(["queues", "--stack", "prod", "--json"]);
+        expect(r.code).to.equal(1);
+        expect(r.json().thresholds).to.include({ maxDepth: 500, maxDepthSource: "Pulumi.prod.yaml bellyfed:alarms.queueDepth" });
+        expect(r.json().queues[0].problems).to.deep.equal(["500 messages waiting (>= 500)"]);
+    });
+
+    it("takes dev's looser queue-depth threshold from Pulumi.dev.yaml (5000)", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { visible: 1500 } }));
+        const r = await h.run(["queues", "--stack", "dev"]);
+        expect(r.code).to.equal(0);
+        expect(r.stdout).to.include("(a queue with 5000 or more visible messages is unhealthy: Pulumi.dev.yaml bellyfed:alarms.queueDepth)");
+    });
+
+    it("takes --max-depth over the stack's threshold", async () => {
+        stubQueues(h, processedQueue("analytics", { counts: { visible: 20 } }));
+        const r = await h.run(["queues", "--stack", "dev", "--max-depth", "20", "--json"]);
+        expect([r.code, r.json().thresholds.maxDepthSource]).to.deep.equal([1, "--max-depth"]);
+    });
+
+    it("falls back to the component default (1000) when the stack file sets no queueDepth", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ops-project-"));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bellyfed\nruntime: nodejs\n");
+        fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), "config:\n  bellyfed:environment: staging\n");
+        stubQueues(h, processedQueue("analytics", { stack: "staging", counts: { visible: 999 } }));
+        const r = await h.run(["queues", "--stack", "staging", "--json"], { cwd: dir });
+        expect(r.json().thresholds).to.include({ maxDepth: 1000, maxDepthSource: "the ProcessedQueue default" });
+        expect(r.code).to.equal(0);
+    });
+
+    it("discovers the queues once with --watch and only refreshes their counts each round", async () => {
+        stubQueues(h, processedQueue("analytics"));
+        let rounds = 0;
+        const stop = new AbortController();
+        await h.run(["queues", "--stack", "dev", "--watch", "--json"], {
+            signal: stop.signal,
+            sleep: async () => {
+                if (++rounds === 3) stop.abort();
+            },
+        });
+        expect(h.sqsMock.commandCalls(ListQueuesCommand)).to.have.length(1);
+        expect(h.sqsMock.commandCalls(ListQueueTagsCommand)).to.have.length(2);
+        expect(h.sqsMock.commandCalls(GetQueueAttributesCommand)).to.have.length(3 * 2);
+    });
+
+    it("discovers the queues again with --watch when one it knew is gone", async () => {
+        stubQueues(h, processedQueue("analytics"));
+        // A deployment replaces the queue between the first and the second round.
+        let replaced = false;
+        const attributes = processedQueue("analytics")[0].attributes;
+        h.sqsMock.on(GetQueueAttributesCommand, { QueueUrl: queueUrl("analytics-a1b2c3d") }).callsFake(() => {
+            if (!replaced) return { Attributes: attributes };
+            replaced = false;
+            throw Object.assign(new Error("The specified queue does not exist."), { name: "QueueDoesNotExist", $metadata: {} });
+        });
+        let rounds = 0;
+        const stop = new AbortController();
+        const r = await h.run(["queues", "--stack", "dev", "--watch", "--json"], {
+            signal: stop.signal,
+            sleep: async () => {
+                replaced = ++rounds === 1;
+                if (rounds === 2) stop.abort();
+            },
+        });
+        expect(r.code, r.stderr).to.equal(0);
+        expect(r.stdout.trim().split("\n")).to.have.length(2);
+        expect(h.sqsMock.commandCalls(ListQueuesCommand)).to.have.length(2);
     });
 
     it("refreshes with --watch at the interval until stopped", async () => {
@@ -194,7 +274,12 @@ describe("ops queues", () => {
         });
 
         it("flags a deep backlog", () => {
-            expect(verdict({ ...base, visible: 1001 }, { maxDepth: 1000 }).problems).to.deep.equal(["1001 messages waiting (> 1000)"]);
+            expect(verdict({ ...base, visible: 1001 }, { maxDepth: 1000 }).problems).to.deep.equal(["1001 messages waiting (>= 1000)"]);
+        });
+
+        it("flags a backlog exactly at the threshold, as the queue-depth alarm (GreaterThanOrEqualToThreshold) does", () => {
+            expect(verdict({ ...base, visible: 500 }, { maxDepth: 500 }).problems).to.deep.equal(["500 messages waiting (>= 500)"]);
+            expect(verdict({ ...base, visible: 499 }, { maxDepth: 500 }).healthy).to.equal(true);
         });
 
         it("flags DLQ messages close to the end of the DLQ's retention", () => {

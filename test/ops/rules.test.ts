@@ -1,8 +1,8 @@
 import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { DeleteRuleCommand, ListEventBusesCommand, RemoveTargetsCommand, Target } from "@aws-sdk/client-eventbridge";
+import { DeleteRuleCommand, ListEventBusesCommand, ListRulesCommand, ListTagsForResourceCommand, RemoveTargetsCommand, Target } from "@aws-sdk/client-eventbridge";
 import { expect } from "chai";
 import type { ProgramRun } from "../../plan/engine";
-import { BUS, FakeLocalRuntime, OpsHarness, queueArn, queueTarget, stubBus } from "./support";
+import { BUS, busArn, FakeLocalRuntime, OpsHarness, queueArn, queueTarget, stubBus } from "./support";
 
 const withDlq = (id: string): Target => queueTarget(id);
 const declared = (route: string) => ({ stack: "dev", "bellyfed:rule": `platform-bus/${route}` });
@@ -65,6 +65,38 @@ describe("ops rules", () => {
         expect(r.stdout).to.include(`Rules on bus ${BUS} (stack dev, metrics over 14 day(s))`);
     });
 
+    it("asks for the default bus's rules by RuleName alone, the only dimension EventBridge publishes them with", async () => {
+        stubBus(h, [{ name: "orders", matched: [4] }], "default");
+        const r = await h.run(["rules", "--stack", "dev", "--bus", "default", "--json"]);
+        const query = h.cwMock.commandCalls(GetMetricDataCommand)[0].args[0].input.MetricDataQueries![0];
+        expect(query.MetricStat!.Metric!.Dimensions).to.deep.equal([{ Name: "RuleName", Value: "orders" }]);
+        expect(r.json().rules[0].metrics.matched).to.equal(4);
+    });
+
+    it("takes --bus as an ARN and asks CloudWatch by the bus's name", async () => {
+        stubBus(h, [{ name: "analytics", tags: declared("analytics"), matched: [2] }]);
+        const r = await h.run(["rules", "--stack", "dev", "--bus", busArn(BUS), "--json"]);
+        expect(r.json().bus).to.equal(BUS);
+        expect(r.json().rules[0].metrics.matched).to.equal(2);
+    });
+
+    it("notes when CloudWatch has no datapoint for any rule of the bus", async () => {
+        stubBus(h, [{ name: "analytics", tags: declared("analytics") }]);
+        const r = await h.run(["rules", "--stack", "dev", "--json"]);
+        expect(r.json().metricDatapoints).to.equal(0);
+        expect(r.json().note).to.include("CloudWatch returned no datapoint at all for the 1 rule on");
+    });
+
+    it("never takes another project's bus that carries the same stack tag (exit 2), naming it", async () => {
+        stubBus(h, [{ name: "analytics", tags: declared("analytics"), matched: [1] }]);
+        h.ebMock.on(ListEventBusesCommand).resolves({ EventBuses: [{ Name: "shop-bus", Arn: busArn("shop-bus") }] });
+        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn("shop-bus") }).resolves({ Tags: [{ Key: "stack", Value: "dev" }, { Key: "project", Value: "shop" }] });
+        const r = await h.run(["rules", "--stack", "dev"]);
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include('No event bus of stack "dev" found (no bus tagged project=bellyfed and stack=dev').and.include("shop-bus (project=shop)");
+        expect(h.ebMock.commandCalls(ListRulesCommand)).to.have.length(0);
+    });
+
     it("shows the local runtime's rules with their match counts", async () => {
         const local = new FakeLocalRuntime({ stack: "dev", endpoints: {}, queues: [], rules: [{ name: "analytics", matched: 3 }] });
         await local.start();
@@ -95,6 +127,8 @@ describe("ops rules cleanup", () => {
             },
         ],
     } as unknown as ProgramRun<unknown>;
+    /** A rule with traffic: CloudWatch has datapoints for the bus, so "no datapoint" reads as "unused". */
+    const busy = { name: "busy", tags: {}, matched: [9] };
     const cleanup = (...flags: string[]) => h.run(["rules", "cleanup", "--unused", "--days", "30", "--stack", "dev", ...flags], { planStack: async () => plan });
 
     beforeEach(() => {
@@ -126,14 +160,14 @@ describe("ops rules cleanup", () => {
     });
 
     it("keeps a rule tagged by the stack that the code no longer declares, saying `pulumi up` removes it", async () => {
-        stubBus(h, [{ name: "old-route", tags: declared("old-route") }]);
+        stubBus(h, [{ name: "old-route", tags: declared("old-route") }, busy]);
         const r = await cleanup("--yes");
         expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
         expect(r.stdout).to.include("the dev stack's code no longer declares it: `pulumi up` will remove it");
     });
 
     it("keeps a rule another stack declares", async () => {
-        stubBus(h, [{ name: "prod-route", tags: { stack: "prod", "bellyfed:rule": "platform-bus/x" } }]);
+        stubBus(h, [{ name: "prod-route", tags: { stack: "prod", "bellyfed:rule": "platform-bus/x" } }, busy]);
         const r = await cleanup("--yes");
         expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
         expect(r.stdout).to.include("prod-route: declared by stack prod");
@@ -187,9 +221,66 @@ describe("ops rules cleanup", () => {
         expect(r.stderr).to.include("could not delete legacy: RemoveTargets failed for 1 target(s): b: ConcurrentModificationException try again");
     });
 
-    it("needs --unused (exit 2)", async () => {
+    it("needs --unused (exit 2), and shows the command's usage", async () => {
         const r = await h.run(["rules", "cleanup", "--stack", "dev", "--yes"]);
         expect(r.code).to.equal(2);
-        expect(r.stderr).to.include("needs --unused");
+        expect(r.stderr).to.include("needs --unused").and.include("Usage: npm run ops -- rules cleanup --unused --stack NAME");
+    });
+
+    it("never deletes a busy rule of the default bus (its metrics carry RuleName only)", async () => {
+        stubBus(h, [{ name: "busy-default", tags: {}, matched: [12] }, { name: "idle-default", tags: {}, matched: [] }], "default");
+        const r = await cleanup("--bus", "default", "--yes", "--json");
+        expect(r.code).to.equal(0);
+        expect(r.json().candidates).to.deep.equal(["idle-default"]);
+        expect(h.ebMock.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input)).to.deep.equal([{ Name: "idle-default", EventBusName: "default" }]);
+    });
+
+    it("never deletes a busy rule when --bus is the bus's ARN", async () => {
+        const r = await cleanup("--bus", busArn(BUS), "--yes", "--json");
+        expect(r.json().candidates).to.deep.equal(["legacy"]);
+        expect(h.ebMock.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input)).to.deep.equal([{ Name: "legacy", EventBusName: BUS }]);
+    });
+
+    it("refuses to delete (exit 1) when CloudWatch has no datapoint for any rule of the bus", async () => {
+        stubBus(h, [{ name: "legacy", tags: {} }, { name: "also-quiet", tags: {} }]);
+        const r = await cleanup("--yes");
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.include("Refusing to delete anything: CloudWatch returned no datapoint at all for the 2 rules").and.include("--allow-no-metrics");
+        expect(h.ebMock.commandCalls(RemoveTargetsCommand)).to.have.length(0);
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
+    });
+
+    it("deletes rules without any datapoint when the operator insists with --allow-no-metrics", async () => {
+        stubBus(h, [{ name: "legacy", tags: {} }]);
+        const r = await cleanup("--yes", "--allow-no-metrics");
+        expect(r.code).to.equal(0);
+        expect(h.ebMock.commandCalls(DeleteRuleCommand).map((c) => c.args[0].input.Name)).to.deep.equal(["legacy"]);
+    });
+
+    it("never deletes anything on another project's bus that carries the same stack tag (exit 2)", async () => {
+        h.ebMock.on(ListEventBusesCommand).resolves({ EventBuses: [{ Name: "shop-bus", Arn: busArn("shop-bus") }] });
+        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn("shop-bus") }).resolves({ Tags: [{ Key: "stack", Value: "dev" }, { Key: "project", Value: "shop" }] });
+        h.ebMock.on(ListRulesCommand, { EventBusName: "shop-bus" }).resolves({ Rules: [{ Name: "shop-orders", Arn: "arn:aws:events:us-east-1:123456789012:rule/shop-bus/shop-orders" }] });
+        const r = await cleanup("--yes", "--allow-no-metrics");
+        expect(r.code).to.equal(2);
+        expect(r.stderr).to.include('No event bus of stack "dev" found');
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(0);
+    });
+
+    it("never sends DeleteRule twice after a timeout: counts the rule deleted when ListRules no longer lists it", async () => {
+        h.ebMock.on(DeleteRuleCommand).rejects(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }));
+        h.ebMock.on(ListRulesCommand, { EventBusName: BUS, NamePrefix: "legacy" }).resolves({ Rules: [] });
+        const r = await cleanup("--yes", "--json");
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(1);
+        expect([r.code, r.json().deleted, r.json().failed]).to.deep.equal([0, ["legacy"], []]);
+    });
+
+    it("never sends DeleteRule twice after a 5xx: reports the rule not deleted when ListRules still lists it (exit 1)", async () => {
+        h.ebMock.on(DeleteRuleCommand).rejects(Object.assign(new Error("internal"), { name: "InternalException", $metadata: { httpStatusCode: 500 } }));
+        h.ebMock.on(ListRulesCommand, { EventBusName: BUS, NamePrefix: "legacy" }).resolves({ Rules: [{ Name: "legacy" }] });
+        const r = await cleanup("--yes");
+        expect(h.ebMock.commandCalls(DeleteRuleCommand)).to.have.length(1);
+        expect(r.code).to.equal(1);
+        expect(r.stderr).to.include("could not delete legacy: events:DeleteRule failed with InternalException").and.include("ListRules still lists the rule");
     });
 });

@@ -13,6 +13,9 @@ import { runOps } from "../../ops/cli";
 import { OpsIO } from "../../ops/context";
 
 export const REGION = "us-east-1";
+
+/** The tags stacks/platform.ts puts on every resource of a stack. */
+export const stackTags = (stack = "dev") => ({ project: "bellyfed", stack });
 export const ACCOUNT = "123456789012";
 const credentials = { accessKeyId: "test", secretAccessKey: "test" };
 
@@ -110,7 +113,7 @@ export function processedQueue(
     const ext = options.fifo ? ".fifo" : "";
     const source = `${component}-a1b2c3d${ext}`;
     const dlq = `${component}-dlq-e4f5a6b${ext}`;
-    const tags = (role: string) => ({ stack, project: "bellyfed", "bellyfed:processed-queue": component, "bellyfed:queue-role": role });
+    const tags = (role: string) => ({ ...stackTags(stack), "bellyfed:processed-queue": component, "bellyfed:queue-role": role });
     const c = options.counts ?? {};
     return [
         {
@@ -234,7 +237,9 @@ export class FakeLocalRuntime {
 }
 
 export const BUS = "platform-bus-1a2b3c4";
-export const ruleArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${BUS}/${name}`;
+export const busArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+/** A rule's ARN: `rule/<bus>/<name>` on a custom bus, `rule/<name>` on the default bus. */
+export const ruleArn = (name: string, bus = BUS) => `arn:aws:events:${REGION}:${ACCOUNT}:rule/${bus === "default" ? "" : `${bus}/`}${name}`;
 
 export interface RuleFixture {
     name: string;
@@ -254,9 +259,13 @@ export function queueTarget(id: string, queue = "analytics-a1b2c3d", dlq = "rout
     return { Id: id, Arn: queueArn(queue), DeadLetterConfig: { Arn: queueArn(dlq) }, RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 } };
 }
 
-/** The stack's bus (tagged stack=dev, next to another stack's bus), its rules with tags and targets, and their metrics. */
-export function stubBus(h: OpsHarness, rules: RuleFixture[] = []): void {
-    const busArn = (name: string) => `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${name}`;
+/**
+ * The stack's bus (tagged project=bellyfed, stack=dev, next to another stack's bus), its rules with
+ * tags and targets, and their metrics. `bus` puts the rules on another bus (e.g. "default") instead.
+ * CloudWatch answers as AWS publishes EventBridge's metrics: with the dimensions EventBusName + RuleName
+ * for a custom bus and RuleName alone for the default bus; a query with other dimensions finds nothing.
+ */
+export function stubBus(h: OpsHarness, rules: RuleFixture[] = [], bus = BUS): void {
     h.ebMock.on(ListEventBusesCommand).resolves({
         EventBuses: [
             { Name: "default", Arn: busArn("default") },
@@ -264,14 +273,15 @@ export function stubBus(h: OpsHarness, rules: RuleFixture[] = []): void {
             { Name: "other-bus", Arn: busArn("other-bus") },
         ],
     });
-    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn(BUS) }).resolves({ Tags: [{ Key: "stack", Value: "dev" }] });
-    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn("other-bus") }).resolves({ Tags: [{ Key: "stack", Value: "prod" }] });
-    h.ebMock.on(ListRulesCommand, { EventBusName: BUS }).resolves({
+    const tagList = (tags: Record<string, string>) => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn(BUS) }).resolves({ Tags: tagList(stackTags("dev")) });
+    h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: busArn("other-bus") }).resolves({ Tags: tagList(stackTags("prod")) });
+    h.ebMock.on(ListRulesCommand, { EventBusName: bus }).resolves({
         Rules: rules.map(
             (r): Rule => ({
                 Name: r.name,
-                Arn: ruleArn(r.name),
-                EventBusName: BUS,
+                Arn: ruleArn(r.name, bus),
+                EventBusName: bus,
                 State: r.state ?? "ENABLED",
                 EventPattern: JSON.stringify({ source: ["bellyfed.restaurants"], "detail-type": [r.name] }),
                 ManagedBy: r.managedBy,
@@ -279,13 +289,14 @@ export function stubBus(h: OpsHarness, rules: RuleFixture[] = []): void {
         ),
     });
     for (const r of rules) {
-        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: ruleArn(r.name) }).resolves({ Tags: Object.entries(r.tags ?? {}).map(([Key, Value]) => ({ Key, Value })) });
+        h.ebMock.on(ListTagsForResourceCommand, { ResourceARN: ruleArn(r.name, bus) }).resolves({ Tags: tagList(r.tags ?? {}) });
         h.ebMock.on(ListTargetsByRuleCommand, { Rule: r.name }).resolves({ Targets: r.targets ?? [queueTarget("queue")] });
     }
+    const published = (rule: string) => JSON.stringify(bus === "default" ? [{ Name: "RuleName", Value: rule }] : [{ Name: "EventBusName", Value: bus }, { Name: "RuleName", Value: rule }]);
     h.cwMock.on(GetMetricDataCommand).callsFake((input: any) => ({
         MetricDataResults: input.MetricDataQueries.map((q: any) => {
-            const ruleName = q.MetricStat.Metric.Dimensions.find((d: any) => d.Name === "RuleName")?.Value;
-            const rule = rules.find((r) => r.name === ruleName);
+            const dimensions = q.MetricStat.Metric.Dimensions;
+            const rule = rules.find((r) => published(r.name) === JSON.stringify(dimensions));
             const values = rule && { MatchedEvents: rule.matched, Invocations: rule.invocations, FailedInvocations: rule.failed }[q.MetricStat.Metric.MetricName as string];
             return { Id: q.Id, Values: values ?? [] };
         }),

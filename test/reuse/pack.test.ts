@@ -1,12 +1,14 @@
 import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
-import { entryPointFiles, installIntoFreshProject, manifest, packLibrary, PackResult, runNode, tempDir, typecheck } from "./packaging";
+import { builtinModules } from "module";
+import { buildSources, entryPointFiles, installIntoFreshProject, manifest, packLibrary, PackResult, ROOT, runBin, runNode, tempDir, typecheck } from "./packaging";
 
 /**
  * The component library as other Pulumi projects get it: packed with `npm pack` (whose prepack
  * script builds it), installed from the tarball into a fresh project outside the repository, and
- * used by a plain-JavaScript program under Pulumi's mocks.
+ * used by a plain-JavaScript program under Pulumi's mocks. The same install provides the ops CLI as
+ * the `bellyfed-ops` bin.
  */
 describe("the component library as a package (npm pack, install, consume)", function () {
     this.timeout(120000);
@@ -44,10 +46,16 @@ describe("the component library as a package (npm pack, install, consume)", func
         expect(packed.files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).to.deep.equal([]);
     });
 
-    it("ships nothing of the stacks, handlers, tests or tooling (beyond what npm always adds: manifest, README, LICENSE, bin)", () => {
+    it("ships exactly what tsconfig.build.json compiles: the library, and the ops CLI with the modules it imports", async () => {
         const bin = manifest().bin;
         const always = ["package.json", "README.md", "LICENSE", ...(typeof bin === "string" ? [bin] : Object.values<string>(bin ?? {}))].map((f) => path.posix.normalize(f));
-        expect(packed.files.filter((f) => !/^dist\/(components|event-patterns)\//.test(f) && !always.includes(f))).to.deep.equal([]);
+        const compiled = (await buildSources()).flatMap((f) => [`dist/${f.replace(/\.ts$/, ".js")}`, `dist/${f.replace(/\.ts$/, ".d.ts")}`]);
+        expect(packed.files.filter((f) => !always.includes(f)).sort()).to.deep.equal(compiled.sort());
+    });
+
+    it("ships nothing of the stacks, the Lambda handlers (but their event catalog), the local runtime, the plan engine, tests or tooling", () => {
+        const allowed = /^dist\/(components|event-patterns|ops|handlers\/events)\/|^dist\/plan\/(stackFiles|exitWhenFlushed)\.(js|d\.ts)$/;
+        expect(packed.files.filter((f) => f.startsWith("dist/") && !allowed.test(f))).to.deep.equal([]);
     });
 
     it("declares @pulumi/pulumi and @pulumi/aws as peers, in the ranges the repository develops against", () => {
@@ -128,6 +136,73 @@ describe("the component library as a package (npm pack, install, consume)", func
 
     it("uses the event-pattern validator through ./event-patterns", () => {
         expect(consumer.patternMatches).to.equal(true);
+    });
+
+    describe("the bellyfed-ops bin of the installed package", () => {
+        const PATTERN = JSON.stringify({ source: ["bellyfed.restaurants"], "detail-type": ["RestaurantViewed"] });
+        const EVENT = JSON.stringify({ source: "bellyfed.restaurants", "detail-type": "RestaurantViewed", detail: {} });
+        const offline = { AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test", AWS_REGION: "us-east-1" };
+
+        it("is the compiled CLI (no TypeScript, no ts-node) and shows the commands with --help", async () => {
+            const r = await runBin(project, ["--help"]);
+            expect(r.code, r.stderr).to.equal(0);
+            expect(r.stdout).to.include("Usage: npm run ops -- <command> [options]").and.include("pattern test").and.include("Stacks: no Pulumi project here");
+            expect(fs.existsSync(path.join(project, "node_modules", "ts-node"))).to.equal(false);
+        });
+
+        it("runs an offline command: pattern test", async () => {
+            const r = await runBin(project, ["pattern", "test", "--pattern", PATTERN, "--event", EVENT, "--json"]);
+            expect(r.code, r.stderr).to.equal(0);
+            expect(JSON.parse(r.stdout)).to.include({ matched: true });
+        });
+
+        it("validates against the event catalog it ships: events put rejects a bad detail before any AWS call", async () => {
+            const r = await runBin(project, ["events", "put", "RestaurantViewed", "--stack", "prod", "--detail", "{}"], project, offline);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include("--detail does not match the catalog's RestaurantViewed");
+        });
+
+        it("outside a Pulumi project, takes --stack as the stack tag's value and goes to AWS", async () => {
+            const r = await runBin(project, ["queues", "--stack", "anything", "--endpoint-url", "http://127.0.0.1:9", "--json"], project, offline);
+            expect(r.code).to.equal(2);
+            expect(JSON.parse(r.stdout).error.message).to.include("sqs:ListQueues: cannot connect (ECONNREFUSED)");
+        });
+
+        it("says that naming a rule's declaring code needs a checkout: the package ships no Pulumi program", async () => {
+            const plan = path.join(project, "node_modules", "@bellyfed", "platform", "dist", "ops", "plan.js");
+            const script = `require(${JSON.stringify(plan)}).runOfflinePlan("prod").then(() => console.log("ran"), (e) => console.log(e.message));`;
+            fs.writeFileSync(path.join(project, "plan-check.js"), script);
+            expect(await runNode(project, "plan-check.js")).to.include("only a checkout of the repository has");
+        });
+
+        it("in a Pulumi project, reads its stacks from the Pulumi.<stack>.yaml files in or above the current directory", async () => {
+            const dir = path.join(project, "infra", "nested");
+            fs.mkdirSync(dir, { recursive: true });
+            fs.writeFileSync(path.join(project, "infra", "Pulumi.yaml"), "name: bellyfed\nruntime: nodejs\n");
+            fs.writeFileSync(path.join(project, "infra", "Pulumi.qa.yaml"), "config:\n  bellyfed:alarms:\n    queueDepth: 42\n");
+            const r = await runBin(project, ["queues", "--stack", "prod"], dir, offline);
+            expect(r.code).to.equal(2);
+            expect(r.stderr).to.include('No config for stack "prod" (no Pulumi.prod.yaml). Stacks that exist: qa');
+        });
+    });
+
+    it("depends at runtime only on what the shipped code requires and what the program's Lambda handlers use", () => {
+        const pkg = manifest();
+        const packageOf = (spec: string) => spec.split("/").slice(0, spec.startsWith("@") ? 2 : 1).join("/");
+        const bare = (text: string) => [...text.matchAll(/\brequire\("([^".][^"]*)"\)/g)].map((m) => packageOf(m[1])).filter((p) => !p.startsWith("node:") && !builtinModules.includes(p));
+        const installed = path.join(project, "node_modules", "@bellyfed", "platform");
+        const shippedJs = packed.files.filter((f) => f.endsWith(".js") && f.startsWith("dist/"));
+        const required = new Set(shippedJs.flatMap((f) => bare(fs.readFileSync(path.join(installed, f), "utf8"))));
+        const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+        expect([...required].filter((p) => !declared.has(p)), "required by the shipped code but not declared").to.deep.equal([]);
+        // Pulumi uploads this package.json's `dependencies` into every Lambda of the program (PULUMI-NOTES), so the
+        // handlers' libraries stay there even though the published package never loads them.
+        const handlerSources = (dir: string): string[] =>
+            fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? handlerSources(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+        const handlerImports = new Set(
+            handlerSources(path.join(ROOT, "handlers")).flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/(?:from\s+|require\(\s*|import\(\s*)["']([^"'.][^"']*)["']/g)].map((m) => packageOf(m[1]))),
+        );
+        expect(Object.keys(pkg.dependencies).filter((d) => !required.has(d) && !handlerImports.has(d)), "used by neither").to.deep.equal([]);
     });
 
     it("type-checks a TypeScript consumer of every entry point with classic node module resolution (typesVersions)", async () => {

@@ -32,22 +32,34 @@ export interface PackResult {
     files: string[];
 }
 
+/** The repository's source files tsconfig.build.json compiles (the library, and the ops CLI with what it imports), repository-relative. */
+export async function buildSources(): Promise<string[]> {
+    const { stdout } = await exec(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.build.json", "--listFilesOnly"], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+    return stdout
+        .split("\n")
+        .map((f) => f.trim())
+        .filter((f) => f && !f.includes("node_modules") && !f.endsWith(".d.ts"))
+        .map((f) => path.relative(ROOT, f).split(path.sep).join("/"))
+        .sort();
+}
+
 /**
- * Packs the library the way `npm publish` would, without touching the repository's dist/: the
- * manifest, README, bin files and the sources tsconfig.build.json compiles are copied into a
- * staging folder (node_modules linked), and `npm pack` runs there, so its `prepack` script does
- * the build.
+ * Packs the package the way `npm publish` would, without touching the repository's dist/: the
+ * manifest, README, bin files and every source tsconfig.build.json compiles (buildSources) are copied
+ * into a staging folder (node_modules linked), and `npm pack` runs there, so its `prepack` script
+ * does the build.
  */
 export async function packLibrary(workDir: string): Promise<PackResult> {
     const staging = path.join(workDir, "staging");
     fs.mkdirSync(staging, { recursive: true });
-    const build = JSON.parse(fs.readFileSync(path.join(ROOT, "tsconfig.build.json"), "utf8"));
     const bin = manifest().bin;
     const binFiles: string[] = typeof bin === "string" ? [bin] : Object.values(bin ?? {});
-    const copied = ["package.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", ...(build.include as string[]), ...binFiles];
+    const copied = ["package.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", ...(await buildSources()), ...binFiles];
     for (const entry of copied) {
         const from = path.join(ROOT, entry);
-        if (fs.existsSync(from)) fs.cpSync(from, path.join(staging, entry), { recursive: true });
+        if (!fs.existsSync(from)) continue;
+        fs.mkdirSync(path.dirname(path.join(staging, entry)), { recursive: true });
+        fs.cpSync(from, path.join(staging, entry), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(staging, "node_modules"), "junction");
     const { stdout } = await exec(NPM, ["pack", "--json", "--pack-destination", workDir], { cwd: staging });
@@ -77,6 +89,17 @@ export async function installIntoFreshProject(workDir: string, tarball: string):
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the installed `bellyfed-ops` bin (node_modules/.bin) in `cwd`; never rejects: resolves the exit code and both streams. */
+export async function runBin(project: string, args: string[], cwd = project, env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    const bin = path.join(project, "node_modules", ".bin", "bellyfed-ops");
+    try {
+        const { stdout, stderr } = await exec(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+        return { code: 0, stdout, stderr };
+    } catch (e: any) {
+        return { code: typeof e.code === "number" ? e.code : 1, stdout: String(e.stdout ?? ""), stderr: String(e.stderr ?? e.message) };
+    }
 }
 
 /** Runs a file with node from a directory; resolves stdout, rejects with stderr. */

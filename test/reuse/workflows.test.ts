@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 import { availableStacks } from "../../plan/stackFiles";
-import { ROOT, tempDir } from "./packaging";
+import { manifest, ROOT, tempDir } from "./packaging";
 
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
 const load = (file: string): any => parse(fs.readFileSync(path.join(WORKFLOWS, file), "utf8"));
@@ -33,6 +33,30 @@ describe("GitHub Actions workflows (.github/workflows)", () => {
             ),
         );
         expect(unpinned).to.deep.equal([]);
+    });
+
+    it("pin the Pulumi CLI of every pulumi/actions step to the release of the SDK package-lock.json installs", () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "package-lock.json"), "utf8"));
+        const sdk = lock.packages["node_modules/@pulumi/pulumi"].version;
+        const pins = files.flatMap((f) => Object.values<any>(load(f).jobs).flatMap((job) => using(job, "pulumi/actions").map((s) => `${f}: ${s.with?.["pulumi-version"]}`)));
+        expect(pins).to.have.length(3);
+        expect(pins.filter((p) => !p.endsWith(`: ${sdk}`))).to.deep.equal([]);
+    });
+
+    it("run the checks on Node 20 (the oldest engines allows) and 22 (the Lambda runtime, nodejs22.x)", () => {
+        for (const f of files) {
+            const checks = load(f).jobs.checks;
+            expect(checks.strategy?.matrix?.node, f).to.deep.equal([20, 22]);
+            expect(checks.strategy["fail-fast"], f).to.equal(false);
+            expect(using(checks, "actions/setup-node")[0].with["node-version"], f).to.equal("${{ matrix.node }}");
+        }
+        expect(manifest().engines.node).to.match(/^>=20\.\d+ <23$/);
+    });
+
+    it("give each Node version's artifacts their own name (two uploads of one name fail)", () => {
+        for (const f of files) {
+            for (const upload of using(load(f).jobs.checks, "actions/upload-artifact")) expect(upload.with.name, f).to.include("${{ matrix.node }}");
+        }
     });
 
     it("use the current major of the official Pulumi action", () => {
