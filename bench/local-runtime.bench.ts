@@ -1,19 +1,31 @@
-// The local runtime's start-up time, GET /restaurant/{id} latency and throughput, and the time a
-// poison event takes to reach the DLQ with the default time scale. Loopback only, bounded counts.
-// Run: npx ts-node --transpile-only bench/local-runtime.bench.ts [--requests N] [--concurrency C]
+// The local runtime's start-up time, GET /restaurant/{id} latency and throughput, the time a
+// poison event takes to reach the DLQ with the default time scale, and a burst on one restaurant
+// (rounds of C concurrent requests, as `seq 200 | xargs -P200 curl` does): do healthy events all get
+// counted, or do consumer timeouts dead-letter some? Loopback only, bounded counts.
+// Run: npx ts-node --transpile-only bench/local-runtime.bench.ts [--requests N] [--concurrency C] [--burst C] [--rounds R] [--burst-only]
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { parseArgs } from "util";
+import { FlowEvent, formatFlow } from "../local/flow";
 import { startLocalRuntime } from "../local/runtime";
+import { ProgramRun } from "../plan/engine";
+import { runStack } from "../plan/runStack";
 
-const { values } = parseArgs({ options: { requests: { type: "string" }, concurrency: { type: "string" } } });
+const { values } = parseArgs({
+    options: { requests: { type: "string" }, concurrency: { type: "string" }, burst: { type: "string" }, rounds: { type: "string" }, "burst-only": { type: "boolean" } },
+});
 const REQUESTS = Math.min(Number(values.requests ?? 2000), 20_000);
 const CONCURRENCY = Math.min(Number(values.concurrency ?? 8), 64);
+const BURST = Math.min(Number(values.burst ?? 200), 500);
+const ROUNDS = Math.min(Number(values.rounds ?? 2), 10);
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
-function get(url: string): Promise<number> {
+function get(url: string, via = agent): Promise<number> {
     return new Promise((resolve, reject) => {
-        http.get(url, { agent }, (res) => {
+        http.get(url, { agent: via }, (res) => {
             res.resume();
             res.on("end", () => resolve(res.statusCode ?? 0));
         }).on("error", reject);
@@ -26,6 +38,10 @@ function percentile(sorted: number[], p: number): number {
 
 async function main(): Promise<void> {
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+    if (values["burst-only"]) {
+        console.log(await burst(await runStack("dev")));
+        return;
+    }
     let t = performance.now();
     const rt = await startLocalRuntime({ stack: "dev", port: 0, memory: true, functionLogs: "discard" });
     const startupMs = performance.now() - t;
@@ -86,9 +102,63 @@ async function main(): Promise<void> {
         console.log(`  poison event: PutEvents -> analytics DLQ after ${queue.maxReceiveCount} receives: ${fmt(poisonMs)} (DLQ holds ${inDlq} message(s))`);
         const state = await rt.state();
         console.log(`  functions: ${state.functions.map((f) => `${f.logicalName} ${f.invocations} invocations, ${f.environments} environments`).join("; ")}`);
+        await rt.stop();
+        console.log(await burst(await runStack("dev")));
     } finally {
         agent.destroy();
         await rt.stop();
+    }
+}
+
+/**
+ * The burst, on a fresh runtime as `npm start` runs it (data on disk, a flow line per event, one warm
+ * environment per function): ROUNDS rounds of BURST concurrent requests for one restaurant, a
+ * connection each, then wait until the queue is idle. Every 200 must become a counted view; none may
+ * reach the DLQ.
+ */
+async function burst(run: ProgramRun<unknown>): Promise<string> {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-bench-"));
+    const flowLines = fs.createWriteStream(os.devNull);
+    const batchMs: number[] = [];
+    const onFlow = (event: FlowEvent) => {
+        flowLines.write(`${formatFlow(event)}\n`);
+        if (event.kind === "batch-processed") batchMs.push(event.durationMs);
+    };
+    const rt = await startLocalRuntime({ run, stack: "dev", port: 0, dataDir, functionLogs: "file", onFlow });
+    const burstAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+    try {
+        const queue = rt.queues.find((q) => q.dlq)!;
+        const hot = rt.seeded.restaurants?.at(-1) ?? "r-satay-corner";
+        const views = async () => {
+            const res = await fetch(`${rt.urls.http}/restaurant/${hot}/stats`);
+            return ((await res.json()) as { views: { total: number } }).views.total;
+        };
+        const consumer = () => rt.state().then((s) => s.functions.find((f) => f.name === queue.consumers[0])!);
+        const t = performance.now();
+        let ok = 0;
+        for (let round = 0; round < ROUNDS; round++) {
+            const statuses = await Promise.all(Array.from({ length: BURST }, () => get(`${rt.urls.http}/restaurant/${hot}`, burstAgent).catch(() => 0)));
+            ok += statuses.filter((s) => s === 200).length;
+        }
+        const burstSeconds = (performance.now() - t) / 1000;
+        const drainBy = performance.now() + 120_000;
+        for (;;) {
+            const q = (await rt.state()).queues.find((x) => x.name === queue.name)!;
+            if ((q.visible === 0 && q.inFlight === 0 && q.delayed === 0) || performance.now() > drainBy) break;
+            await new Promise((r) => setTimeout(r, 100));
+        }
+        const drainSeconds = (performance.now() - t) / 1000;
+        const c = await consumer();
+        return (
+            `  burst on a fresh on-disk runtime: ${ROUNDS} x ${BURST} concurrent GET /restaurant/${hot}: ${ok} answered 200 in ${burstSeconds.toFixed(1)} s; ` +
+            `${await views()} views counted, ${rt.dlqMessages(queue.name).messages.length} dead-lettered, consumer ${c.timeouts} timeouts / ${c.errors} errors ` +
+            `in ${c.invocations} invocations (slowest batch that completed: ${Math.max(0, ...batchMs)} ms); queue idle after ${drainSeconds.toFixed(1)} s`
+        );
+    } finally {
+        burstAgent.destroy();
+        await rt.stop();
+        flowLines.end();
+        fs.rmSync(dataDir, { recursive: true, force: true });
     }
 }
 

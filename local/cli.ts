@@ -11,7 +11,7 @@ import { LocalDataError } from "./dynamo";
 import { formatFlow } from "./flow";
 import { LocalModelError } from "./model";
 import { DEFAULT_PORT, LocalRuntime, PortInUseError, startLocalRuntime } from "./runtime";
-import { formatMs, parseTimeScale, POISON_BUDGET_MS, TimeScaleError } from "./timing";
+import { DECIMAL, formatMs, parseTimeScale, POISON_BUDGET_MS, TimeScaleError } from "./timing";
 
 export const USAGE = `Usage: npm start -- [--stack NAME] [--port N] [--memory] [--quiet] [--fail-rate R] [--time-scale S] [--logs]
 
@@ -20,13 +20,15 @@ mock engine and every resource of its graph gets a local twin (tables on an embe
 functions in worker threads, queues, event source mappings, the event bus, the HTTP API).
 
   --stack NAME      stack config Pulumi.<NAME>.yaml (default dev; stacks: ${availableStacks().join(", ")})
-  --port N          HTTP port of the API, EventBridge endpoint and /_local (default ${DEFAULT_PORT}; 0 = a free port)
+  --port N          HTTP port of the API, EventBridge endpoint and /_local: 0 to 65535 (default ${DEFAULT_PORT}; 0 = a free port)
   --memory          tables and queues in memory only: none of their data is kept after a stop (default:
-                    on disk under .local-data/<stack>, seeded on first start; function logs are files either way)
+                    on disk under .local-data/<stack>, seeded on first start; function logs are files either way,
+                    in .local-data/<stack>/logs/memory-<port>/ for an in-memory runtime)
   --quiet           do not print a line per event
-  --fail-rate R     make consumer invocations fail with probability R (0..1), half after their side effects
-  --time-scale S    multiply every AWS duration by S (0 < S <= 1; default from the graph: a poison
-                    message reaches its DLQ within ${formatMs(POISON_BUDGET_MS)})
+  --fail-rate R     make consumer invocations fail with probability R (decimal, 0..1), half after their side effects
+  --time-scale S    multiply every AWS duration the platform waits (visibility timeouts, retention, delays,
+                    batching windows; function timeouts stay real time) by S (decimal, 0 < S <= 1; default
+                    from the graph: a poison message reaches its DLQ within ${formatMs(POISON_BUDGET_MS)})
   --logs            print the functions' own log lines (default: .local-data/<stack>/logs/<function>.log)
   -h, --help        this help
 
@@ -77,13 +79,16 @@ export function parseCliArgs(argv: string[]): CliOptions | "help" {
         throw new UsageError((error as Error).message);
     }
     if (values.help) return "help";
-    const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535 || String(values.port ?? DEFAULT_PORT).trim() === "") {
-        throw new UsageError(`--port must be a whole number from 0 to 65535 (0 = a free port), got "${values.port}"`);
+    // Decimal digits only: Number() would also take "0xC1C", "1e3", " 80 " or "".
+    const portText = values.port === undefined ? String(DEFAULT_PORT) : String(values.port);
+    const port = /^[0-9]{1,5}$/.test(portText) ? Number(portText) : NaN;
+    if (!(port >= 0 && port <= 65535)) {
+        throw new UsageError(`--port must be a whole number from 0 to 65535 in decimal digits (0 = a free port), got "${values.port}"`);
     }
-    const failRate = values["fail-rate"] === undefined ? 0 : Number(values["fail-rate"]);
-    if (!Number.isFinite(failRate) || failRate < 0 || failRate > 1 || String(values["fail-rate"] ?? "0").trim() === "") {
-        throw new UsageError(`--fail-rate must be a probability from 0 to 1, got "${values["fail-rate"]}"`);
+    const failRateText = values["fail-rate"] === undefined ? "0" : String(values["fail-rate"]);
+    const failRate = DECIMAL.test(failRateText) ? Number(failRateText) : NaN;
+    if (!(failRate >= 0 && failRate <= 1)) {
+        throw new UsageError(`--fail-rate must be a probability from 0 to 1 as a decimal number (e.g. 0.3), got "${values["fail-rate"]}"`);
     }
     let timeScale: number | undefined;
     if (values["time-scale"] !== undefined) {
@@ -118,7 +123,17 @@ export function banner(runtime: LocalRuntime, options: Pick<CliOptions, "failRat
     lines.push(`  State         ${urls.state}`);
     lines.push(`  Time scale    ${runtime.timing.describe()}`);
     if (options.failRate > 0) lines.push(`  Fault rate    ${options.failRate} of consumer invocations fail (half after their side effects)`);
-    lines.push(`  Function logs ${options.logs ? "printed here" : `${rel(path.join(runtime.dataDir ?? path.join(PROJECT_ROOT, ".local-data", runtime.stack), "logs"))}/<function>.log`}`);
+    lines.push(`  Function logs ${options.logs || !runtime.logDir ? "printed here" : `${rel(runtime.logDir)}/<function>.log`}`);
+    const recovery = runtime.recovery;
+    if (recovery?.uncleanStop) {
+        const who = [recovery.uncleanStop.pid ? `pid ${recovery.uncleanStop.pid}` : undefined, recovery.uncleanStop.since ? `started ${recovery.uncleanStop.since}` : undefined].filter(Boolean).join(", ");
+        lines.push(
+            `  Recovered     the previous runtime${who ? ` (${who})` : ""} did not stop cleanly (killed or crashed): ` +
+                `restored ${recovery.restoredMessages} queued message(s) from its queue snapshot and journal (${recovery.journalEntries} journal entries)`,
+        );
+    } else if (recovery && recovery.restoredMessages > 0) {
+        lines.push(`  Restored      ${recovery.restoredMessages} queued message(s) kept from the last stop`);
+    }
     lines.push("");
     lines.push("Routes");
     for (const r of runtime.routes) lines.push(`  ${r.routeKey.padEnd(32)} -> ${r.functionName}`);
@@ -207,7 +222,7 @@ export async function main(argv: string[], io: CliIo, stopSignal: (stop: () => v
     }
     io.out(banner(runtime, opts));
     await new Promise<void>((resolve) => stopSignal(resolve));
-    io.out("Stopping: finishing running batches, closing servers, functions and DynamoDB...\n");
+    io.out("Stopping: refusing new requests (503), finishing the running requests and batches, saving the queues, closing...\n");
     await runtime.stop();
     io.out("Stopped.\n");
     return 0;

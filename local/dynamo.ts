@@ -45,39 +45,52 @@ export class LocalDataError extends Error {
     }
 }
 
+/** The runtime that held a data folder and stopped without releasing it (killed, crashed, power lost). */
+export interface StaleLock {
+    pid?: number;
+    url?: string;
+    /** When that runtime started (ISO time), if the lock said. */
+    since?: string;
+}
+
 /**
  * Takes the data folder for this process: `<dataDir>/runtime.lock` holds the owner's pid and URL.
- * A folder held by a live process is an error naming it; a lock left by a dead one is taken over.
- * Returns the release function.
+ * A folder held by a live process is an error naming it. A lock left by a dead process means that
+ * runtime did not stop cleanly: the lock is taken over and returned as `stale`, so the caller can say
+ * so (and what it recovered). Returns the release function.
  */
-export function lockDataDir(dataDir: string, owner: { url: string }): () => void {
+export function lockDataDir(dataDir: string, owner: { url: string }): { release: () => void; stale?: StaleLock } {
     fs.mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, "runtime.lock");
     const content = JSON.stringify({ pid: process.pid, url: owner.url, since: new Date().toISOString() });
+    let stale: StaleLock | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
         try {
             fs.writeFileSync(file, content, { flag: "wx" });
-            return () => {
+            const release = () => {
                 try {
                     if (JSON.parse(fs.readFileSync(file, "utf8")).pid === process.pid) fs.unlinkSync(file);
                 } catch {
                     // already gone
                 }
             };
+            return { release, stale };
         } catch (error) {
             if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
         }
-        let holder: { pid?: number; url?: string } = {};
+        let holder: StaleLock = {};
         try {
-            holder = JSON.parse(fs.readFileSync(file, "utf8"));
+            const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+            holder = { pid: typeof parsed?.pid === "number" ? parsed.pid : undefined, url: parsed?.url, since: parsed?.since };
         } catch {
-            // unreadable: treat as stale
+            // unreadable (cut short by the crash): stale, owner unknown
         }
         if (holder.pid && isAlive(holder.pid)) {
             throw new LocalDataError(
                 `The data folder ${path.relative(process.cwd(), dataDir) || dataDir} is in use by another local runtime (pid ${holder.pid}, ${holder.url ?? "unknown URL"}). Stop it, or start this one with --memory.`,
             );
         }
+        stale = holder;
         fs.rmSync(file, { force: true });
     }
     throw new LocalDataError(`could not take the data folder ${dataDir} (${file})`);

@@ -149,8 +149,9 @@ export class LocalEventBridge {
         }
         let time = this.deps.now?.() ?? Date.now();
         if (entry.Time !== undefined) {
-            const parsed = typeof entry.Time === "number" ? entry.Time * 1000 : Date.parse(String(entry.Time));
-            if (!Number.isFinite(parsed)) return invalid("Time", `Time ${JSON.stringify(entry.Time)} is not a timestamp.`);
+            const parsed = typeof entry.Time === "number" ? entry.Time * 1000 : typeof entry.Time === "string" ? Date.parse(entry.Time) : NaN;
+            // Past ±8.64e15 ms a Date cannot be written as a time (toISOString throws): the client's mistake, not a 500.
+            if (!Number.isFinite(parsed) || Math.abs(parsed) > 8.64e15) return invalid("Time", `Time ${JSON.stringify(entry.Time)} is not a timestamp.`);
             time = parsed;
         }
         const size = [entry.Source, entry.DetailType, entry.Detail, ...(entry.Resources ?? [])].reduce((n: number, s: string) => n + Buffer.byteLength(s), 14);
@@ -338,6 +339,9 @@ export function handleEventBridgeCall(bridge: LocalEventBridge, deps: Pick<Event
         case "ListEventBuses":
             return { EventBuses: deps.buses.map((b) => ({ Name: b.name, Arn: b.arn })) };
         case "ListRules": {
+            if (request.NamePrefix !== undefined && typeof request.NamePrefix !== "string") {
+                throw new AwsApiError("SerializationException", `NamePrefix must be a string, got ${JSON.stringify(request.NamePrefix)}`);
+            }
             const bus = deps.buses.find((b) => b.name === (request.EventBusName ?? "default") || b.arn === request.EventBusName);
             if (!bus) throw new AwsApiError("ResourceNotFoundException", `Event bus ${request.EventBusName} does not exist.`);
             const rules = deps.rules.filter((r) => r.busName === bus.name && (!request.NamePrefix || r.name.startsWith(request.NamePrefix)));

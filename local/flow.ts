@@ -15,6 +15,19 @@ export type FlowEvent = (
 
 const short = (id: string | undefined) => (id ? id.slice(0, 8) : "-");
 
+/** Longest value (a request path, an error message) a flow line prints whole. */
+export const MAX_FLOW_VALUE = 120;
+
+/**
+ * A value as a flow line prints it: on one line, and cut to MAX_FLOW_VALUE characters with the
+ * number left out, so a 10,000-character id cannot flood the terminal.
+ */
+export function clip(text: string, max = MAX_FLOW_VALUE): string {
+    const oneLine = text.replace(/[\r\n]+/g, " ");
+    if (oneLine.length <= max) return oneLine;
+    return `${oneLine.slice(0, max)}... (${oneLine.length - max} more characters)`;
+}
+
 function pad(kind: string): string {
     return kind.padEnd(10);
 }
@@ -28,11 +41,11 @@ export function formatFlow(event: FlowEvent): string {
 function describe(e: FlowEvent): string {
     switch (e.kind) {
         case "http":
-            return `${pad("http")} ${e.method} ${e.path} -> ${e.status} (${e.durationMs} ms)${e.error ? `: ${e.error}` : ""}`;
+            return `${pad("http")} ${clip(e.method, 16)} ${clip(e.path)} -> ${e.status} (${e.durationMs} ms)${e.error ? `: ${clip(e.error)}` : ""}`;
         case "published":
-            return `${pad("published")} ${e.detailType} from ${e.source} on ${e.bus} (event ${short(e.eventId)})`;
+            return `${pad("published")} ${clip(e.detailType)} from ${clip(e.source)} on ${e.bus} (event ${short(e.eventId)})`;
         case "rejected":
-            return `${pad("rejected")} PutEvents entry: ${e.errorCode}: ${e.errorMessage}`;
+            return `${pad("rejected")} PutEvents entry: ${e.errorCode}: ${clip(e.errorMessage)}`;
         case "matched":
             return `${pad("matched")} rule ${e.rule} (event ${short(e.eventId)})`;
         case "unmatched":
@@ -40,11 +53,11 @@ function describe(e: FlowEvent): string {
         case "delivered":
             return `${pad("delivered")} to ${e.target} by rule ${e.rule} (event ${short(e.eventId)}${e.messageId ? `, message ${short(e.messageId)}` : ""})`;
         case "target-failed":
-            return `${pad("failed")} delivery to ${e.target} by rule ${e.rule}: ${e.error}${e.deadLetterQueue ? ` -> ${e.deadLetterQueue}` : " (no target DLQ: event dropped)"}`;
+            return `${pad("failed")} delivery to ${e.target} by rule ${e.rule}: ${clip(e.error)}${e.deadLetterQueue ? ` -> ${e.deadLetterQueue}` : " (no target DLQ: event dropped)"}`;
         case "batch-processed":
             return `${pad("processed")} ${e.functionName}: batch of ${e.size} from ${e.queue} in ${e.durationMs} ms${e.failed.length ? `, ${e.failed.length} reported failed (${e.failed.map(short).join(", ")})` : ""}`;
         case "batch-failed":
-            return `${pad("failed")} ${e.functionName}: batch of ${e.size} from ${e.queue} (receive ${e.receiveCounts.join(",")}): ${e.error}`;
+            return `${pad("failed")} ${e.functionName}: batch of ${e.size} from ${e.queue} (receive ${e.receiveCounts.join(",")}): ${clip(e.error)}`;
         case "dead-lettered":
             return `${pad("dlq")} message ${short(e.messageId)} moved from ${e.queue} to ${e.dlq} after ${e.receiveCount} receives`;
         case "expired":
@@ -54,7 +67,7 @@ function describe(e: FlowEvent): string {
         case "redriven":
             return `${pad("redrive")} ${e.moved} message(s) from ${e.dlq} back to ${e.queue}`;
         case "function-error":
-            return `${pad("error")} ${e.functionName}: ${e.error}`;
+            return `${pad("error")} ${e.functionName}: ${clip(e.error)}`;
         case "warning":
             return `${pad("warning")} ${e.message}`;
     }

@@ -23,10 +23,8 @@ export type LogSink = (functionName: string, text: string) => void;
 export interface LocalFunctionOptions {
     /** The worker's whole environment (Lambda's reserved variables, endpoints, the function's own). */
     env: Record<string, string>;
-    /** When the local runtime kills an invocation (the scaled timeout, with its floor). */
+    /** When the local runtime kills an invocation (real ms; getRemainingTimeInMillis counts down to it). */
     timeoutMs: number;
-    /** The function's declared timeout: getRemainingTimeInMillis counts in it (default timeoutMs). */
-    awsTimeoutMs?: number;
     /** Most execution environments at once (Lambda's concurrency). */
     maxEnvironments: number;
     logs?: LogSink;
@@ -228,7 +226,7 @@ export class LocalFunction {
         const timeout = new Promise<"timeout">((resolve) => {
             timer = setTimeout(() => resolve("timeout"), this.options.timeoutMs);
         });
-        const clock = { startedAt: invokeStarted, timeoutMs: this.options.awsTimeoutMs ?? this.options.timeoutMs, localTimeoutMs: this.options.timeoutMs };
+        const clock = { startedAt: invokeStarted, timeoutMs: this.options.timeoutMs };
         const outcome = await Promise.race([env.invoke(event, requestId, clock), timeout]);
         clearTimeout(timer);
         if (outcome === "timeout") {

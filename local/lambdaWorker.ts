@@ -11,17 +11,13 @@
 export type WorkerRequest = { type: "invoke"; id: number; event: unknown; requestId: string; clock: InvocationClock };
 
 /**
- * How `context.getRemainingTimeInMillis()` counts: in the function's own (AWS) milliseconds, as the
- * share of the local time budget that is left. A handler that stops with "3 s of 30 s" left stops
- * with a tenth of the local budget left, whatever the time scale, so its safety margins keep
- * their proportion to the local timeout (and to the queue visibility timeouts derived from it).
+ * How `context.getRemainingTimeInMillis()` counts: real milliseconds left before the local runtime
+ * kills the invocation, as on Lambda (a function's work is not scaled: see timing.ts).
  */
 export interface InvocationClock {
     startedAt: number;
-    /** The function's timeout as declared (AWS milliseconds). */
+    /** When the local runtime kills the invocation (ms after startedAt). */
     timeoutMs: number;
-    /** When the local runtime kills the invocation (local milliseconds after startedAt). */
-    localTimeoutMs: number;
 }
 
 export type WorkerReply =
@@ -104,10 +100,7 @@ export function lambdaWorkerMain(): void {
             awsRequestId: message.requestId,
             logGroupName: data.logGroupName,
             logStreamName,
-            getRemainingTimeInMillis: () => {
-                const { startedAt, timeoutMs, localTimeoutMs } = message.clock;
-                return Math.max(0, Math.round(timeoutMs * (1 - (Date.now() - startedAt) / localTimeoutMs)));
-            },
+            getRemainingTimeInMillis: () => Math.max(0, message.clock.startedAt + message.clock.timeoutMs - Date.now()),
         };
         try {
             const value = await run(message.event, context);

@@ -76,6 +76,8 @@ export interface QueueSpec {
     /** The queue's resource policies (its `policy` input and QueuePolicy resources), parsed. */
     policies: any[];
     kmsMasterKeyId?: string;
+    /** The queue's tags (what ListQueueTags answers). */
+    tags: Record<string, string>;
 }
 
 export interface BusSpec {
@@ -118,6 +120,8 @@ export interface RuleSpec {
     pattern?: CompiledEventPattern;
     scheduleExpression?: string;
     targets: TargetSpec[];
+    /** The rule's tags (what ListTagsForResource answers). */
+    tags: Record<string, string>;
 }
 
 export interface MappingSpec {
@@ -216,6 +220,17 @@ export class GraphIndex {
 
 function str(value: unknown): string | undefined {
     return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function tagsOf(resource: CapturedResource): Record<string, string> {
+    const tags = resource.inputs.tags;
+    if (tags === null || typeof tags !== "object" || Array.isArray(tags)) return {};
+    return Object.fromEntries(Object.entries(tags).filter(([, v]) => typeof v === "string")) as Record<string, string>;
+}
+
+/** Sorted by a text key: the graph's registration order varies between runs, the banner and the state must not. */
+function byKey<T>(items: T[], key: (item: T) => string): T[] {
+    return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 function num(value: unknown, fallback: number): number {
@@ -327,6 +342,7 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
                 ...policyResources.filter((p) => p.inputs.queueUrl === r.outputs.url).map((p) => parseJsonInput(p, "policy", p.inputs.policy)),
             ],
             kmsMasterKeyId: str(r.inputs.kmsMasterKeyId),
+            tags: tagsOf(r),
         };
     });
 
@@ -414,6 +430,7 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
             pattern,
             scheduleExpression,
             targets: targetsOf(r, bus.name),
+            tags: tagsOf(r),
         };
     });
 
@@ -499,5 +516,18 @@ export function buildLocalModel(run: ProgramRun<unknown>): LocalModel {
         };
     });
 
-    return { project: run.project, stack: run.stack, region, accountId, tables, functions, queues, buses, rules, mappings, apis, warnings };
+    return {
+        project: run.project,
+        stack: run.stack,
+        region,
+        accountId,
+        tables: byKey(tables, (t) => t.logicalName),
+        functions: byKey(functions, (f) => f.logicalName),
+        queues: byKey(queues, (q) => q.logicalName),
+        buses,
+        rules: byKey(rules, (r) => r.logicalName),
+        mappings: byKey(mappings, (m) => m.logicalName),
+        apis: byKey(apis, (a) => a.logicalName).map((a) => ({ ...a, routes: byKey(a.routes, (r) => `${r.path ?? "~"} ${r.method ?? ""}`) })),
+        warnings,
+    };
 }

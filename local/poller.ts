@@ -5,6 +5,12 @@
  * - success: every message is deleted; with ReportBatchItemFailures, only the messages listed in
  *   `batchItemFailures` stay (they become visible again when their visibility timeout runs out);
  * - an error, a timeout or an invalid partial-batch response: the whole batch stays.
+ * The messages of a batch stay hidden while its invocation runs (`holdMs`), however short the
+ * queue's scaled visibility timeout: on AWS, a visibility timeout of at least 6 x the function's
+ * timeout guarantees that a running batch is never delivered again, but locally the visibility is
+ * scaled down and the function's timeout is not (see timing.ts). When the invocation ends, the
+ * messages that stay become visible when the queue's visibility timeout, counted from their
+ * receive, runs out (at once if it already has), as on AWS.
  */
 import { ReceivedMessage, LocalQueue } from "./queues";
 
@@ -32,6 +38,8 @@ export interface PollerOptions {
     region: string;
     batchSize: number;
     batchingWindowMs: number;
+    /** How long received messages stay hidden while their batch may still run. Default: the queue's visibility timeout. */
+    holdMs?: number;
     maxConcurrency: number;
     reportBatchItemFailures: boolean;
     invoke(event: { Records: SqsEventRecord[] }): Promise<InvokeOutcome>;
@@ -66,6 +74,8 @@ export class QueuePoller {
     private timer?: NodeJS.Timeout;
     private loop?: Promise<void>;
     private readonly onChange = () => this.wake?.();
+    /** When each message of a running batch was received, by receipt handle. */
+    private readonly receivedAt = new Map<string, number>();
 
     constructor(private readonly options: PollerOptions) {}
 
@@ -98,6 +108,30 @@ export class QueuePoller {
         });
     }
 
+    /** Receives up to `max` messages, hidden for the hold, noting when each was received. */
+    private receive(max: number): ReceivedMessage[] {
+        const { queue } = this.options;
+        const received = queue.receive(max, Math.max(queue.visibilityTimeoutMs, this.options.holdMs ?? 0));
+        const now = Date.now();
+        for (const m of received) this.receivedAt.set(m.receiptHandle, now);
+        return received;
+    }
+
+    /**
+     * Ends a batch: deletes the messages that succeeded; the others become visible once the queue's
+     * visibility timeout, counted from their receive, has run out.
+     */
+    private settle(batch: ReceivedMessage[], keep: string[]): void {
+        const { queue } = this.options;
+        const now = Date.now();
+        for (const m of batch) {
+            const receivedAt = this.receivedAt.get(m.receiptHandle) ?? now;
+            this.receivedAt.delete(m.receiptHandle);
+            if (!keep.includes(m.messageId)) queue.delete(m.receiptHandle);
+            else queue.changeVisibility(m.receiptHandle, Math.max(0, receivedAt + queue.visibilityTimeoutMs - now));
+        }
+    }
+
     private async run(): Promise<void> {
         const { queue, batchSize, batchingWindowMs, maxConcurrency } = this.options;
         while (this.running) {
@@ -105,7 +139,7 @@ export class QueuePoller {
                 await Promise.race([...this.inFlight]);
                 continue;
             }
-            const batch = queue.receive(batchSize);
+            const batch = this.receive(batchSize);
             if (batch.length === 0) {
                 await this.sleep(queue.nextVisibleAt());
                 continue;
@@ -114,7 +148,7 @@ export class QueuePoller {
                 const deadline = Date.now() + batchingWindowMs;
                 while (this.running && batch.length < batchSize && Date.now() < deadline) {
                     await this.sleep(Math.min(deadline, queue.nextVisibleAt() ?? deadline));
-                    batch.push(...queue.receive(batchSize - batch.length));
+                    batch.push(...this.receive(batchSize - batch.length));
                 }
             }
             const work: Promise<void> = this.process(batch).finally(() => this.inFlight.delete(work));
@@ -139,8 +173,10 @@ export class QueuePoller {
         };
         const started = Date.now();
         const receiveCounts = batch.map((m) => Number(m.attributes.ApproximateReceiveCount));
-        const failBatch = (error: string, injected?: "before" | "after") =>
+        const failBatch = (error: string, injected?: "before" | "after") => {
+            this.settle(batch, batch.map((m) => m.messageId));
             this.options.onEvent?.({ kind: "batch-failed", queue: queue.name, functionName, size: batch.length, error, injected, receiveCounts });
+        };
 
         const random = this.options.random ?? Math.random;
         const rate = this.options.failRate?.() ?? 0;
@@ -167,7 +203,7 @@ export class QueuePoller {
             }
             keep = parsed.keep;
         }
-        for (const m of batch) if (!keep.includes(m.messageId)) queue.delete(m.receiptHandle);
+        this.settle(batch, keep);
         this.options.onEvent?.({ kind: "batch-processed", queue: queue.name, functionName, size: batch.length, failed: keep, durationMs: Date.now() - started });
     }
 }

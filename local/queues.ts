@@ -73,6 +73,15 @@ export class QueueError extends Error {
     }
 }
 
+/**
+ * A change of a queue's stored messages, as the on-disk journal records it (queueStore.ts). Changes of
+ * visibility alone are not recorded: a restored message is visible at once.
+ */
+export type QueueMutation =
+    | { op: "put"; message: StoredMessage }
+    | { op: "received"; messages: { messageId: string; receiveCount: number; firstReceiveTimestamp: number }[] }
+    | { op: "delete"; messageIds: string[] };
+
 /** SQS's limit on a message body (1 MiB since 2025). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -91,6 +100,11 @@ export class LocalQueue extends EventEmitter {
     private readonly dedup = new Map<string, { messageId: string; until: number }>();
     /** Where messages go after `maxReceiveCount` receives. */
     deadLetter?: { queue: LocalQueue; maxReceiveCount: number };
+    /**
+     * Receives every change of the stored messages before it is acknowledged (the on-disk journal).
+     * A `put` that throws fails the send: a message is never accepted without being recorded.
+     */
+    recorder?: (mutation: QueueMutation) => void;
 
     constructor(options: LocalQueueOptions) {
         super();
@@ -113,6 +127,11 @@ export class LocalQueue extends EventEmitter {
     /** Wakes pollers: something may have become receivable. */
     private changed(): void {
         this.emit("change");
+    }
+
+    private record(mutation: QueueMutation): void {
+        if (mutation.op === "delete" && mutation.messageIds.length === 0) return;
+        this.recorder?.(mutation);
     }
 
     send(body: string, options: SendOptions = {}): { messageId: string; duplicate: boolean } {
@@ -144,6 +163,8 @@ export class LocalQueue extends EventEmitter {
             deduplicationId,
             messageAttributes: options.messageAttributes,
         };
+        // Recorded first: a message that could not be recorded is not accepted.
+        this.record({ op: "put", message });
         if (this.fifo && deduplicationId) this.dedup.set(deduplicationId, { messageId: message.messageId, until: now + this.deduplicationMs });
         this.messages.push(message);
         this.emitEvent({ kind: "sent", queue: this.name, messageId: message.messageId });
@@ -155,17 +176,20 @@ export class LocalQueue extends EventEmitter {
     private adopt(message: StoredMessage): void {
         // A FIFO message moved to a FIFO DLQ takes its message id as deduplication id (SQS does the same).
         const deduplicationId = this.fifo ? message.messageId : message.deduplicationId;
-        this.messages.push({ ...message, deduplicationId, visibleAt: this.clock.now(), receiptHandle: undefined });
+        const adopted = { ...message, deduplicationId, visibleAt: this.clock.now(), receiptHandle: undefined };
+        this.record({ op: "put", message: adopted });
+        this.messages.push(adopted);
         this.changed();
     }
 
     private expire(now: number): void {
         const kept: StoredMessage[] = [];
-        for (const m of this.messages) {
-            if (now - m.sentTimestamp >= this.retentionMs) this.emitEvent({ kind: "expired", queue: this.name, messageId: m.messageId });
-            else kept.push(m);
-        }
+        const expired: StoredMessage[] = [];
+        for (const m of this.messages) (now - m.sentTimestamp >= this.retentionMs ? expired : kept).push(m);
+        if (expired.length === 0) return;
+        this.record({ op: "delete", messageIds: expired.map((m) => m.messageId) });
         this.messages = kept;
+        for (const m of expired) this.emitEvent({ kind: "expired", queue: this.name, messageId: m.messageId });
     }
 
     /**
@@ -179,6 +203,7 @@ export class LocalQueue extends EventEmitter {
         const out: ReceivedMessage[] = [];
         const busyGroups = new Set(this.fifo ? this.messages.filter((m) => m.visibleAt > now && m.receiveCount > 0).map((m) => m.messageGroupId) : []);
         const moved: StoredMessage[] = [];
+        const received: StoredMessage[] = [];
         for (const m of this.messages) {
             if (out.length >= max) break;
             if (m.visibleAt > now) continue;
@@ -192,12 +217,21 @@ export class LocalQueue extends EventEmitter {
             m.visibleAt = now + visibilityTimeoutMs;
             m.receiptHandle = randomUUID();
             if (this.fifo) busyGroups.add(m.messageGroupId);
+            received.push(m);
             out.push(toReceived(m));
         }
+        if (received.length > 0) {
+            this.record({
+                op: "received",
+                messages: received.map((m) => ({ messageId: m.messageId, receiveCount: m.receiveCount, firstReceiveTimestamp: m.firstReceiveTimestamp! })),
+            });
+        }
         if (moved.length > 0) {
+            // On the DLQ before it leaves this queue: a crash in between duplicates, never loses.
+            for (const m of moved) this.deadLetter!.queue.adopt(m);
+            this.record({ op: "delete", messageIds: moved.map((m) => m.messageId) });
             this.messages = this.messages.filter((m) => !moved.includes(m));
             for (const m of moved) {
-                this.deadLetter!.queue.adopt(m);
                 this.emitEvent({ kind: "dead-lettered", queue: this.name, dlq: this.deadLetter!.queue.name, messageId: m.messageId, receiveCount: m.receiveCount });
             }
         }
@@ -208,6 +242,7 @@ export class LocalQueue extends EventEmitter {
     delete(receiptHandle: string): boolean {
         const index = this.messages.findIndex((m) => m.receiptHandle === receiptHandle);
         if (index < 0) return false;
+        this.record({ op: "delete", messageIds: [this.messages[index].messageId] });
         this.messages.splice(index, 1);
         this.changed();
         return true;
@@ -265,6 +300,7 @@ export class LocalQueue extends EventEmitter {
             const { messageId } = destination.send(m.body, { messageGroupId: m.messageGroupId, deduplicationId: destination.fifo ? m.messageId : undefined, messageAttributes: m.messageAttributes });
             moved.push({ from: m.messageId, to: messageId });
         }
+        this.record({ op: "delete", messageIds: moving.map((m) => m.messageId) });
         this.messages = this.messages.filter((m) => !moving.includes(m));
         if (moving.length > 0) this.changed();
         return moved;
@@ -273,6 +309,7 @@ export class LocalQueue extends EventEmitter {
     /** Drops every message (tests and `purge`). */
     purge(): number {
         const n = this.messages.length;
+        this.record({ op: "delete", messageIds: this.messages.map((m) => m.messageId) });
         this.messages = [];
         return n;
     }
@@ -282,8 +319,10 @@ export class LocalQueue extends EventEmitter {
         return this.messages.map((m) => ({ ...m, receiptHandle: undefined, visibleAt: Math.min(m.visibleAt, this.clock.now()) }));
     }
 
+    /** Puts saved messages back (at start, before anything is recorded): visible at once, no receipt handle. */
     restore(messages: StoredMessage[]): void {
-        this.messages.push(...messages.map((m) => ({ ...m })));
+        const now = this.clock.now();
+        this.messages.push(...messages.map((m) => ({ ...m, receiptHandle: undefined, visibleAt: Math.min(m.visibleAt, now) })));
         this.changed();
     }
 }

@@ -13,15 +13,17 @@ import { Duplex } from "stream";
 import { ProgramRun } from "../plan/engine";
 import { runStack } from "../plan/runStack";
 import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
-import { LocalDynamo, lockDataDir, readSeedFile, seedTables, startLocalDynamo } from "./dynamo";
+import { LocalDynamo, lockDataDir, readSeedFile, seedTables, StaleLock, startLocalDynamo } from "./dynamo";
 import { AwsApiError, handleEventBridgeCall, LocalEventBridge } from "./eventBridge";
 import { FlowEvent } from "./flow";
 import { LocalFunction, LogSink } from "./functions";
+import { LocalRequestError, localRequest, type TargetDlqChoice } from "./localEndpoints";
 import { applyCors, buildHttpEvent, IncomingRequest, jsonError, mapLambdaResult, OutgoingResponse, preflight, selectRoute } from "./httpApi";
 import { buildLocalModel, LocalModel, QueueSpec } from "./model";
 import { QueuePoller } from "./poller";
-import { LocalQueue, StoredMessage } from "./queues";
-import { defaultTimeScale, Timing } from "./timing";
+import { LocalQueue } from "./queues";
+import { QueueStore } from "./queueStore";
+import { defaultTimeScale, INIT_TIMEOUT_MS, Timing } from "./timing";
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_SEED_FILE = path.join(PROJECT_ROOT, "data", "sample-restaurants.json");
@@ -30,6 +32,9 @@ export const DATA_ROOT = path.join(PROJECT_ROOT, ".local-data");
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Path of the EventBridge endpoint on the runtime's server (any path works with the X-Amz-Target header). */
 export const EVENTBRIDGE_PATH = "/_aws/events";
+
+export { LocalRequestError };
+export type { TargetDlqChoice };
 
 export interface LocalRuntimeOptions {
     /** Stack whose Pulumi.<stack>.yaml configures the program. Default `dev`. */
@@ -43,9 +48,10 @@ export interface LocalRuntimeOptions {
     memory?: boolean;
     /** Where on-disk data lives. Default `.local-data/<stack>`. */
     dataDir?: string;
-    /** Multiplier of every AWS duration; default from the graph (see timing.ts). */
+    /** Multiplier of every AWS duration the platform waits (not of function timeouts); default from the graph (see timing.ts). */
     timeScale?: number;
-    minFunctionTimeoutMs?: number;
+    /** Every function's timeout in ms instead of its declared one (tests of timeouts). Default: each function's own, in real time. */
+    functionTimeoutMs?: number;
     /** Probability that a consumer invocation fails (fault injection). Default 0. */
     failRate?: number;
     random?: () => number;
@@ -57,6 +63,8 @@ export interface LocalRuntimeOptions {
     functionLogs?: "inherit" | "discard" | "file";
     /** Extra environment variables for every function (after the function's own). */
     functionEnv?: Record<string, string>;
+    /** Journal size (bytes) at which the on-disk queue journal is compacted into a new snapshot. Default 8 MiB. */
+    queueCompactBytes?: number;
     /** Most execution environments per function when it declares no reserved concurrency. Default 10. */
     maxEnvironmentsPerFunction?: number;
 }
@@ -75,15 +83,27 @@ export interface LocalState {
         delayed: number;
         visibilityTimeoutMs: number;
         maxReceiveCount: number | null;
-        dlq: { name: string; visible: number; inFlight: number } | null;
-        /** Dead-letter queues of the rule targets that deliver to this queue (EventBridge's DLQs). */
-        targetDlqs: { name: string; visible: number; inFlight: number }[];
+        tags: Record<string, string>;
+        dlq: LocalQueueRef | null;
+        /** Dead-letter queues of the rule targets that deliver to this queue (EventBridge's DLQs), with the rules whose targets use each. */
+        targetDlqs: (LocalQueueRef & { rules: string[] })[];
     }[];
-    rules: { name: string; logicalName: string; bus: string; enabled: boolean; matched: number; delivered: number; failed: number }[];
+    rules: { name: string; logicalName: string; bus: string; enabled: boolean; matched: number; delivered: number; failed: number; tags: Record<string, string> }[];
     functions: { name: string; logicalName: string; invocations: number; errors: number; timeouts: number; coldStarts: number; environments: number }[];
     timeScale: number;
     failRate: number;
     startedAt: string;
+}
+
+/** A DLQ in the state: how to name it (physical, logical, URL, ARN, tags) and its counts. */
+export interface LocalQueueRef {
+    name: string;
+    logicalName: string;
+    url: string;
+    arn: string;
+    tags: Record<string, string>;
+    visible: number;
+    inFlight: number;
 }
 
 export interface DlqMessage {
@@ -111,6 +131,10 @@ export interface LocalRuntime {
     readonly seededNow: string[];
     readonly warnings: string[];
     readonly startupMs: number;
+    /** Where the functions' log files are (`functionLogs: "file"`), else undefined. */
+    readonly logDir?: string;
+    /** What an on-disk runtime found from its previous run; undefined in memory. */
+    readonly recovery?: RuntimeRecovery;
     state(): Promise<LocalState>;
     /** Sends a message to a queue (by physical or logical name), as a producer would. */
     sendMessage(queue: string, body: string): string;
@@ -122,26 +146,30 @@ export interface LocalRuntime {
     /** Moves DLQ messages (all, or `messageIds`) back to the queue as new messages; `target` as for dlqMessages. */
     redrive(queue: string, messageIds?: string[], target?: TargetDlqChoice): { moved: number; notFound: string[] };
     setFailRate(rate: number): void;
+    /**
+     * Stops cleanly: new API and `/_local` requests are refused (503) while the EventBridge endpoint
+     * and DynamoDB keep serving the invocations already running; those finish (each bounded by its
+     * function's timeout), the pollers finish their running batches, the queues are saved, then
+     * everything closes. A request answered 200 before or during the stop keeps its effects.
+     */
     stop(): Promise<void>;
 }
 
-/** Which EventBridge target DLQ of a queue: `true` = its only one, or a target DLQ's physical or logical name. */
-export type TargetDlqChoice = true | string;
+/** What an on-disk runtime recovered at start. */
+export interface RuntimeRecovery {
+    /** Set when the previous runtime on this data folder did not stop cleanly (its lock was left behind). */
+    uncleanStop?: StaleLock;
+    /** Messages put back on their queues, per queue (physical name). */
+    restored: Record<string, number>;
+    restoredMessages: number;
+    /** Journal entries replayed: changes the previous runtime recorded after its last snapshot. */
+    journalEntries: number;
+}
 
 export class PortInUseError extends Error {
     constructor(host: string, port: number) {
         super(`Port ${port} on ${host} is already in use (another local runtime?). Stop it, or pick another port with --port N (--port 0 picks a free one).`);
         this.name = "PortInUseError";
-    }
-}
-
-export class LocalRequestError extends Error {
-    constructor(
-        readonly status: number,
-        message: string,
-    ) {
-        super(message);
-        this.name = "LocalRequestError";
     }
 }
 
@@ -233,10 +261,6 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
     socket.end(Buffer.concat([Buffer.from(`${head.join("\r\n")}\r\n\r\n`), response.body]), () => socket.destroy());
 }
 
-function json(status: number, body: unknown, extra: [string, string][] = []): OutgoingResponse {
-    return { status, headers: [["content-type", "application/json"], ...extra], body: Buffer.from(JSON.stringify(body)) };
-}
-
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
     const started = Date.now();
     const stack = options.stack ?? options.run?.stack ?? "dev";
@@ -276,10 +300,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     try {
         const run = options.run ?? (await runStack(stack));
         const model = buildLocalModel(run);
-        const timing = new Timing(options.timeScale ?? defaultTimeScale(model), options.minFunctionTimeoutMs);
+        const timing = new Timing(options.timeScale ?? defaultTimeScale(model), options.functionTimeoutMs);
 
         // DynamoDB (and the data folder: one runtime at a time)
-        if (dataDir) cleanups.push(lockDataDir(dataDir, { url: base }));
+        let uncleanStop: StaleLock | undefined;
+        if (dataDir) {
+            const lock = lockDataDir(dataDir, { url: base });
+            cleanups.push(lock.release);
+            uncleanStop = lock.stale;
+        }
         const dynamo: LocalDynamo = await startLocalDynamo(model.tables, { dataDir: dataDir && path.join(dataDir, "dynamodb"), host });
         cleanups.push(() => dynamo.close());
         let seeded: Record<string, string[]> = {};
@@ -290,8 +319,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }
         const urls = { http: base, dynamodb: dynamo.endpoint, eventbridge: `${base}${EVENTBRIDGE_PATH}`, state: `${base}/_local/state` };
 
-        // Functions
-        const logSink = makeLogSink(options.functionLogs ?? "file", dataDir ?? path.join(DATA_ROOT, stack));
+        // Functions. An in-memory runtime logs to a folder of its own (per port: unique among the
+        // runtimes running), never into the files of an on-disk runtime of the same stack.
+        const logDir = dataDir ? path.join(dataDir, "logs") : path.join(DATA_ROOT, stack, "logs", `memory-${port}`);
+        const logSink = makeLogSink(options.functionLogs ?? "file", logDir);
         const functions = new Map<string, LocalFunction>();
         for (const spec of model.functions) {
             const reserved = spec.reservedConcurrency !== undefined && spec.reservedConcurrency >= 0 ? spec.reservedConcurrency : undefined;
@@ -317,7 +348,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                         ...(options.functionEnv ?? {}),
                     },
                     timeoutMs: timing.functionTimeoutMs(spec.timeoutSeconds),
-                    awsTimeoutMs: spec.timeoutSeconds * 1000,
                     maxEnvironments: reserved ?? options.maxEnvironmentsPerFunction ?? 10,
                     logs: logSink.sink,
                 }),
@@ -325,7 +355,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         }
         cleanups.push(async () => {
             await Promise.all([...functions.values()].map((f) => f.stop()));
-            logSink.close();
+            await logSink.close();
         });
         const warmups = [...functions.values()].map((f) =>
             f.warm().catch((error) => {
@@ -337,8 +367,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
         // Queues
         const queues = new Map<string, LocalQueue>();
-        const consumersOf = (q: QueueSpec) =>
-            model.mappings.filter((m) => m.queue === q.name).map((mapping) => ({ mapping, timeoutSeconds: model.functions.find((f) => f.name === mapping.functionName)!.timeoutSeconds }));
         for (const spec of model.queues) {
             const queue = new LocalQueue({
                 name: spec.name,
@@ -346,7 +374,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                 url: spec.url,
                 fifo: spec.fifo,
                 contentBasedDeduplication: spec.contentBasedDeduplication,
-                visibilityTimeoutMs: timing.visibilityTimeoutMs(spec, consumersOf(spec)),
+                visibilityTimeoutMs: timing.visibilityTimeoutMs(spec),
                 retentionMs: timing.ms(spec.messageRetentionSeconds),
                 delayMs: timing.ms(spec.delaySeconds),
                 deduplicationMs: timing.ms(300),
@@ -359,10 +387,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         for (const spec of model.queues) {
             if (spec.redrive) queues.get(spec.name)!.deadLetter = { queue: queues.get(spec.redrive.deadLetterQueue)!, maxReceiveCount: spec.redrive.maxReceiveCount };
         }
-        const snapshotFile = dataDir ? path.join(dataDir, "queues.json") : undefined;
-        if (snapshotFile && fs.existsSync(snapshotFile)) {
-            const snapshot = JSON.parse(fs.readFileSync(snapshotFile, "utf8")) as Record<string, StoredMessage[]>;
-            for (const [name, messages] of Object.entries(snapshot)) queues.get(name)?.restore(messages);
+        // On disk, every queue change is journaled before it is acknowledged (see queueStore.ts).
+        let recovery: RuntimeRecovery | undefined;
+        let store: QueueStore | undefined;
+        if (dataDir) {
+            store = new QueueStore(dataDir, queues, { compactBytes: options.queueCompactBytes, onWarning: (message) => emit({ kind: "warning", message }) });
+            const loaded = store.load();
+            model.warnings.push(...loaded.warnings);
+            const restoredMessages = Object.values(loaded.restored).reduce((n, c) => n + c, 0);
+            recovery = { uncleanStop, restored: loaded.restored, restoredMessages, journalEntries: loaded.journalEntries };
         }
         const findQueue = (name: string): { spec: QueueSpec; queue: LocalQueue } => {
             const spec = model.queues.find((q) => q.name === name || q.logicalName === name || q.url === name || q.arn === name);
@@ -371,6 +404,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         };
 
         // Bus
+        let asyncInvoke: (name: string, event: unknown) => ReturnType<LocalFunction["invoke"]> = (name, event) => functions.get(name)!.invoke(event);
         const bridge = new LocalEventBridge({
             region: model.region,
             accountId: model.accountId,
@@ -378,9 +412,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             rules: model.rules,
             queue: (name) => queues.get(name),
             invokeAsync: async (name, event) => {
-                const fn = functions.get(name);
-                if (!fn) return { ok: false, error: { errorMessage: `function ${name} is not running` } };
-                return fn.invoke(event);
+                if (!functions.has(name)) return { ok: false, error: { errorMessage: `function ${name} is not running` } };
+                return asyncInvoke(name, event);
             },
             onEvent: emit,
         });
@@ -397,6 +430,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     region: model.region,
                     batchSize: mapping.batchSize,
                     batchingWindowMs: timing.ms(mapping.batchingWindowSeconds),
+                    // A batch stays hidden while its invocation may run: the batching window, a cold start, the timeout.
+                    holdMs: timing.ms(mapping.batchingWindowSeconds) + INIT_TIMEOUT_MS + fn.timeoutMs,
                     maxConcurrency: mapping.maximumConcurrency ?? options.maxEnvironmentsPerFunction ?? 10,
                     reportBatchItemFailures: mapping.reportBatchItemFailures,
                     invoke: (event) => fn.invoke(event),
@@ -407,16 +442,29 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             );
         }
 
+        // Requests being answered and asynchronous invocations: a stop waits for them.
+        const running = new Set<Promise<unknown>>();
+        const track = <T>(work: Promise<T>): Promise<T> => {
+            running.add(work);
+            void work.finally(() => running.delete(work)).catch(() => undefined);
+            return work;
+        };
+        const settleRunning = async () => {
+            // Loop: what is running may start more (an event published now may invoke a function target).
+            while (running.size > 0) await Promise.allSettled([...running]);
+        };
+        asyncInvoke = (name, event) => track(functions.get(name)!.invoke(event));
+
         await Promise.all(warmups);
         for (const poller of pollers) poller.start();
-        // Pollers stop before the functions they invoke (cleanups run in reverse).
+        // Cleanups run in reverse: this one first, while the functions, DynamoDB and the server's
+        // EventBridge endpoint still serve. Running requests finish, then the pollers' running
+        // batches (and whatever those publish), then the queues are saved.
         cleanups.push(async () => {
+            await settleRunning();
             await Promise.all(pollers.map((p) => p.stop()));
-            if (snapshotFile) {
-                const snapshot = Object.fromEntries([...queues].map(([name, q]) => [name, q.snapshot()]).filter(([, m]) => (m as StoredMessage[]).length > 0));
-                fs.mkdirSync(path.dirname(snapshotFile), { recursive: true });
-                fs.writeFileSync(snapshotFile, JSON.stringify(snapshot));
-            }
+            await settleRunning();
+            store?.close();
         });
 
         const dlqOf = (name: string) => {
@@ -444,10 +492,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         ];
         const attachedTargetDlqs = new Set(model.queues.flatMap((q) => targetDlqsOf(q.name)));
         const listed = model.queues.filter((q) => !dlqNames.has(q.name) && !attachedTargetDlqs.has(q.name));
-        const countsOf = (name: string) => {
+        const refOf = (name: string): LocalQueueRef => {
+            const spec = model.queues.find((q) => q.name === name)!;
             const { visible, inFlight } = queues.get(name)!.counts();
-            return { name, visible, inFlight };
+            return { name, logicalName: spec.logicalName, url: spec.url, arn: spec.arn, tags: spec.tags, visible, inFlight };
         };
+        const rulesDeliveringWith = (queue: string, dlq: string) =>
+            model.rules.filter((r) => r.targets.some((t) => t.kind === "queue" && t.resource === queue && t.deadLetterQueue === dlq)).map((r) => r.name);
 
         const runtime: LocalRuntime = {
             stack,
@@ -470,6 +521,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             seededNow,
             warnings: model.warnings,
             startupMs: 0,
+            logDir: options.functionLogs === undefined || options.functionLogs === "file" ? logDir : undefined,
+            recovery,
             async state() {
                 return {
                     stack,
@@ -478,7 +531,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     queues: listed.map((q) => {
                             const queue = queues.get(q.name)!;
                             const dlq = queue.deadLetter?.queue;
-                            const dlqCounts = dlq?.counts();
                             return {
                                 name: q.name,
                                 logicalName: q.logicalName,
@@ -487,11 +539,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                                 ...queue.counts(),
                                 visibilityTimeoutMs: queue.visibilityTimeoutMs,
                                 maxReceiveCount: q.redrive?.maxReceiveCount ?? null,
-                                dlq: dlq && dlqCounts ? { name: dlq.name, visible: dlqCounts.visible, inFlight: dlqCounts.inFlight } : null,
-                                targetDlqs: targetDlqsOf(q.name).map(countsOf),
+                                tags: q.tags,
+                                dlq: dlq ? refOf(dlq.name) : null,
+                                targetDlqs: targetDlqsOf(q.name).map((name) => ({ ...refOf(name), rules: rulesDeliveringWith(q.name, name) })),
                             };
                         }),
-                    rules: model.rules.map((r) => ({ name: r.name, logicalName: r.logicalName, bus: r.busName, enabled: r.enabled, ...bridge.ruleCounters(r.name) })),
+                    rules: model.rules.map((r) => ({ name: r.name, logicalName: r.logicalName, bus: r.busName, enabled: r.enabled, ...bridge.ruleCounters(r.name), tags: r.tags })),
                     functions: model.functions.map((f) => {
                         const { invocations, errors, timeouts, coldStarts, environments } = functions.get(f.name)!.counters();
                         return { name: f.name, logicalName: f.logicalName, invocations, errors, timeouts, coldStarts, environments };
@@ -525,19 +578,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             },
             stop: () => {
                 stopping ??= (async () => {
-                    handler = (_req, res) => send(res, jsonError(503, "The local runtime is stopping"));
+                    draining = true;
                     await cleanup();
                 })();
                 return stopping;
             },
         };
         let stopping: Promise<void> | undefined;
+        let draining = false;
 
         const context = { model, functions, bridge, runtime, emit };
         handler = (req, res) => {
-            handleRequest(context, req).then(
-                (response) => send(res, response),
-                (error) => send(res, jsonError(500, `Local runtime error: ${(error as Error).message}`)),
+            if (draining && !servedWhileStopping(req)) {
+                send(res, { ...jsonError(503, "The local runtime is stopping"), headers: [["content-type", "application/json"], ["connection", "close"]] });
+                return;
+            }
+            void track(
+                handleRequest(context, req).then(
+                    (response) => send(res, response),
+                    (error) => send(res, jsonError(500, `Local runtime error: ${(error as Error).message}`)),
+                ),
             );
         };
         (runtime as { startupMs: number }).startupMs = Date.now() - started;
@@ -546,6 +606,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await cleanup();
         throw error;
     }
+}
+
+/**
+ * What a stopping runtime still serves: the EventBridge endpoint (running functions publish through
+ * it, and treat a failed publish as best effort: refusing it would lose the event of a request
+ * answered 200) and the read-only state.
+ */
+function servedWhileStopping(req: http.IncomingMessage): boolean {
+    return isEventBridgeRequest(req) || ((req.url ?? "/").split("?")[0] === "/_local/state" && req.method === "GET");
+}
+
+/** A call for the EventBridge endpoint: an `AWSEvents.*` target (on any path, as the SDK sends it), or the endpoint's path. */
+function isEventBridgeRequest(req: http.IncomingMessage): boolean {
+    const target = req.headers["x-amz-target"];
+    const pathname = (req.url ?? "/").split("?")[0];
+    return (typeof target === "string" && target.startsWith("AWSEvents.")) || pathname === EVENTBRIDGE_PATH || pathname.startsWith(`${EVENTBRIDGE_PATH}/`);
 }
 
 interface RequestContext {
@@ -566,17 +642,12 @@ async function handleRequest(ctx: RequestContext, req: http.IncomingMessage): Pr
         if (error instanceof LocalRequestError) return jsonError(error.status, error.message);
         throw error;
     }
-    const target = req.headers["x-amz-target"];
-    if ((typeof target === "string" && target.startsWith("AWSEvents.")) || pathname === EVENTBRIDGE_PATH || pathname.startsWith(`${EVENTBRIDGE_PATH}/`)) {
+    if (isEventBridgeRequest(req)) {
+        const target = req.headers["x-amz-target"];
         return eventBridgeRequest(ctx, req.method ?? "GET", typeof target === "string" ? target : undefined, body.toString("utf8"));
     }
     if (pathname === "/_local" || pathname.startsWith("/_local/")) {
-        try {
-            return await localRequest(ctx, req.method ?? "GET", pathname, new URLSearchParams(url.slice(pathname.length + 1)), body);
-        } catch (error) {
-            if (error instanceof LocalRequestError) return json(error.status, { message: error.message });
-            throw error;
-        }
+        return localRequest(ctx.runtime, req.method ?? "GET", pathname, new URLSearchParams(url.slice(pathname.length + 1)), body);
     }
     return apiRequest(ctx, {
         method: req.method ?? "GET",
@@ -617,68 +688,6 @@ function eventBridgeRequest(ctx: RequestContext, method: string, target: string 
     }
 }
 
-/** `?target=1` (the queue's only target DLQ) or `?target=<target DLQ name>`; absent: the queue's SQS DLQ. */
-function targetQuery(query: URLSearchParams): TargetDlqChoice | undefined {
-    const value = query.get("target");
-    if (value === null) return undefined;
-    if (value === "" || value === "0" || value === "false") throw new LocalRequestError(400, `target must be 1 (the queue's only target DLQ) or a target DLQ's name, got "${value}"`);
-    return value === "1" || value === "true" ? true : value;
-}
-
-async function localRequest(ctx: RequestContext, method: string, pathname: string, query: URLSearchParams, body: Buffer): Promise<OutgoingResponse> {
-    const { runtime } = ctx;
-    const parseBody = (): any => {
-        const text = body.toString("utf8").trim();
-        if (text === "") return {};
-        try {
-            return JSON.parse(text);
-        } catch (error) {
-            throw new LocalRequestError(400, `Request body is not valid JSON: ${(error as Error).message}`);
-        }
-    };
-    const allow = (...methods: string[]) => {
-        if (!methods.includes(method)) throw new LocalRequestError(405, `${pathname} accepts ${methods.join(", ")}, not ${method}`);
-    };
-    if (pathname === "/_local/state") {
-        allow("GET");
-        return json(200, await runtime.state());
-    }
-    const queueRoute = /^\/_local\/queues\/([^/]+)\/(redrive|dlq|messages)$/.exec(pathname);
-    if (queueRoute) {
-        const name = decodeURIComponent(queueRoute[1]);
-        switch (queueRoute[2]) {
-            case "dlq":
-                allow("GET");
-                return json(200, runtime.dlqMessages(name, targetQuery(query)));
-            case "redrive": {
-                allow("POST");
-                const request = parseBody();
-                const ids = request?.messageIds;
-                if (ids !== undefined && (!Array.isArray(ids) || ids.some((id: unknown) => typeof id !== "string"))) {
-                    throw new LocalRequestError(400, `messageIds must be a list of message id strings, got ${JSON.stringify(ids)}`);
-                }
-                return json(200, runtime.redrive(name, ids, targetQuery(query)));
-            }
-            case "messages": {
-                allow("POST");
-                const request = parseBody();
-                if (typeof request?.body !== "string" || request.body === "") throw new LocalRequestError(400, 'expected { "body": "<message body string>" }');
-                return json(200, { messageId: runtime.sendMessage(name, request.body) });
-            }
-        }
-    }
-    if (pathname === "/_local/faults") {
-        allow("GET", "POST");
-        if (method === "POST") {
-            const rate = parseBody()?.failRate;
-            if (typeof rate !== "number" || rate < 0 || rate > 1) throw new LocalRequestError(400, `failRate must be a number from 0 to 1, got ${JSON.stringify(rate)}`);
-            runtime.setFailRate(rate);
-        }
-        return json(200, { failRate: (await runtime.state()).failRate });
-    }
-    throw new LocalRequestError(404, `Unknown local endpoint ${method} ${pathname}. Endpoints: GET /_local/state, GET /_local/queues/{name}/dlq[?target=1], POST /_local/queues/{name}/redrive[?target=1], POST /_local/queues/{name}/messages, GET|POST /_local/faults`);
-}
-
 async function apiRequest(ctx: RequestContext, request: IncomingRequest): Promise<OutgoingResponse> {
     const started = Date.now();
     const rawPath = request.url.split("?")[0];
@@ -715,15 +724,15 @@ async function apiRequest(ctx: RequestContext, request: IncomingRequest): Promis
     return response;
 }
 
-function makeLogSink(mode: "inherit" | "discard" | "file", dir: string): { sink?: LogSink; close(): void } {
-    if (mode === "discard") return { sink: undefined, close() {} };
+/** Where functions' output goes; in "file" mode one `<function>.log` per function in `logDir`, closed (flushed) by `close`. */
+function makeLogSink(mode: "inherit" | "discard" | "file", logDir: string): { sink?: LogSink; close(): Promise<void> } {
+    if (mode === "discard") return { sink: undefined, close: async () => undefined };
     if (mode === "inherit") {
         return {
             sink: (fn, text) => process.stdout.write(text.replace(/^(?=.)/gm, `[${fn}] `)),
-            close() {},
+            close: async () => undefined,
         };
     }
-    const logDir = path.join(dir, "logs");
     fs.mkdirSync(logDir, { recursive: true });
     const streams = new Map<string, fs.WriteStream>();
     return {
@@ -735,8 +744,8 @@ function makeLogSink(mode: "inherit" | "discard" | "file", dir: string): { sink?
             }
             stream.write(text);
         },
-        close() {
-            for (const stream of streams.values()) stream.end();
+        close: async () => {
+            await Promise.all([...streams.values()].map((stream) => new Promise<void>((resolve) => stream.end(() => resolve()))));
         },
     };
 }

@@ -1,20 +1,28 @@
 /**
- * Local time: every duration the graph declares (function timeouts, queue visibility timeouts,
- * retention, delays, batching windows) is multiplied by one scale factor, so that retries and
- * dead-lettering that take many minutes on AWS take seconds here while keeping their proportions.
+ * Local time. The durations the platform WAITS (queue visibility timeouts, retention, delivery
+ * delays, batching windows) are multiplied by one scale factor, so that retries and dead-lettering
+ * that take many minutes on AWS take seconds here while keeping their proportions.
+ *
+ * The time a function WORKS is not scaled: its handler's CPU time and its calls to the local
+ * DynamoDB and EventBridge take real milliseconds, and take more of them under load. So a function's
+ * timeout is its declared timeout in real time, and `context.getRemainingTimeInMillis()` answers in
+ * real milliseconds, as on Lambda: a handler's safety margins (stop starting records with 3 s left,
+ * abandon calls with 1 s left) mean what they mean on AWS. (Scaling the timeout, with a floor of 1 s,
+ * left a 30 s consumer about 100 real ms of margin: under a burst, dynalite calls of several hundred
+ * ms timed healthy batches out, and their messages reached the DLQ.)
+ *
+ * What keeps a poison message fast is the queue's scaled visibility timeout: a failed message is
+ * received again after it, `maxReceiveCount` times, then dead-lettered. A running batch's messages
+ * stay hidden while its invocation runs (the poller holds them; on AWS, visibility >= 6 x the
+ * timeout guarantees the same), and take their scaled visibility timeout from their receive when it
+ * ends: see poller.ts.
  */
-import { LocalModel, MappingSpec, QueueSpec } from "./model";
+import { LocalModel, QueueSpec } from "./model";
 
 /** With the default scale, a message that always fails reaches its DLQ within this budget (plus polling). */
 export const POISON_BUDGET_MS = 5000;
 /** Upper bound of the default scale: even tiny graphs run at 1/100 of AWS time. */
 export const MAX_DEFAULT_SCALE = 0.01;
-/**
- * Floor of a scaled function timeout. A scaled-down timeout of a few milliseconds would fail
- * healthy invocations (a warm handler still needs a few ms per AWS call); real Lambda does not count
- * the cold-start init phase against the timeout either, and neither does the local runtime.
- */
-export const DEFAULT_MIN_FUNCTION_TIMEOUT_MS = 1000;
 /** Lambda's init phase limit (not scaled: module loading takes real time). */
 export const INIT_TIMEOUT_MS = 10_000;
 
@@ -25,11 +33,14 @@ export class TimeScaleError extends Error {
     }
 }
 
-/** Parses a --time-scale value: a number > 0 and <= 1. */
+/** A plain decimal number as flags take it: `0.3`, `.3`, `1` (no sign, exponent, hex or spaces). */
+export const DECIMAL = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/;
+
+/** Parses a --time-scale value: a decimal number > 0 and <= 1. */
 export function parseTimeScale(text: string): number {
-    const value = Number(text);
-    if (text.trim() === "" || !Number.isFinite(value) || value <= 0 || value > 1) {
-        throw new TimeScaleError(`--time-scale must be a number > 0 and <= 1 (e.g. 0.01 = 100x faster than AWS), got "${text}"`);
+    const value = DECIMAL.test(text) ? Number(text) : NaN;
+    if (!(value > 0 && value <= 1)) {
+        throw new TimeScaleError(`--time-scale must be a decimal number > 0 and <= 1 (e.g. 0.01 = 100x faster than AWS), got "${text}"`);
     }
     return value;
 }
@@ -53,31 +64,29 @@ export function defaultTimeScale(model: Pick<LocalModel, "queues" | "mappings">)
 export class Timing {
     constructor(
         readonly scale: number,
-        readonly minFunctionTimeoutMs = DEFAULT_MIN_FUNCTION_TIMEOUT_MS,
+        /** Every function's timeout in ms instead of its own (tests of timeouts); default: each function's declared timeout. */
+        readonly functionTimeoutOverrideMs?: number,
     ) {}
 
-    /** An AWS duration in seconds, in local milliseconds. */
+    /** An AWS duration the platform waits, in seconds, in local milliseconds. */
     ms(seconds: number): number {
         return seconds * 1000 * this.scale;
     }
 
+    /** A function's timeout: its declared timeout, in real milliseconds (work is not scaled). */
     functionTimeoutMs(timeoutSeconds: number): number {
-        return Math.max(this.ms(timeoutSeconds), this.minFunctionTimeoutMs);
+        return this.functionTimeoutOverrideMs ?? timeoutSeconds * 1000;
     }
 
-    /**
-     * A queue's visibility timeout: scaled, but never shorter than what one invocation of its
-     * consumer may take (timeout + batching window), so a running batch is never redelivered
-     * (the AWS rule "visibility >= 6 x timeout" cannot survive the timeout floor otherwise).
-     */
-    visibilityTimeoutMs(queue: QueueSpec, consumers: { mapping: MappingSpec; timeoutSeconds: number }[]): number {
-        const floor = Math.max(0, ...consumers.map((c) => this.functionTimeoutMs(c.timeoutSeconds) + this.ms(c.mapping.batchingWindowSeconds)));
-        return Math.max(this.ms(queue.visibilityTimeoutSeconds), floor);
+    /** A queue's visibility timeout: scaled (a running batch is kept hidden by its poller, not by this). */
+    visibilityTimeoutMs(queue: Pick<QueueSpec, "visibilityTimeoutSeconds">): number {
+        return this.ms(queue.visibilityTimeoutSeconds);
     }
 
-    /** "0.0055 (1 s on AWS = 5.5 ms here)" */
+    /** "0.0055 (1 s on AWS = 5.5 ms here; function timeouts in real time)" */
     describe(): string {
-        return `${this.scale} (1 s on AWS = ${formatMs(1000 * this.scale)} here; function timeouts >= ${formatMs(this.minFunctionTimeoutMs)})`;
+        const functions = this.functionTimeoutOverrideMs === undefined ? "function timeouts as declared, in real time" : `function timeouts ${formatMs(this.functionTimeoutOverrideMs)}`;
+        return `${this.scale} (1 s on AWS = ${formatMs(1000 * this.scale)} here; ${functions})`;
     }
 }
 

@@ -26,7 +26,8 @@ export const DEADLINE_EXCEEDED = "DeadlineExceeded";
 
 /**
  * Creates a deadline. The remaining time is read again every `pollMs` rather than turned into one
- * timer: the local runtime's context answers in scaled milliseconds that run faster than real ones.
+ * timer, so a context whose clock does not run at real speed (a test's, or a host that scales time)
+ * still ends the work in time.
  */
 export function invocationDeadline(options: DeadlineOptions): Deadline {
     const controller = new AbortController();

@@ -1,10 +1,12 @@
 import { expect } from "chai";
+import * as fs from "fs";
 import * as http from "http";
+import * as path from "path";
 import { AddressInfo } from "net";
 import { main, parseCliArgs, UsageError, USAGE } from "../../local/cli";
 import { LocalModelError } from "../../local/model";
 import { formatMs, POISON_BUDGET_MS } from "../../local/timing";
-import { StackFileError } from "../../plan/stackFiles";
+import { PROJECT_ROOT, StackFileError } from "../../plan/stackFiles";
 import { StackConfigError } from "../../stacks/config";
 
 /** Runs the CLI in process; `stopAfter` is called with the output once the banner is out, and stops it. */
@@ -40,13 +42,31 @@ describe("local runtime CLI (npm start)", function () {
         const bad: [string[], RegExp][] = [
             [["--port", "http"], /--port must be a whole number from 0 to 65535/],
             [["--port", "70000"], /--port must be a whole number/],
-            [["--fail-rate", "2"], /--fail-rate must be a probability from 0 to 1, got "2"/],
-            [["--time-scale", "0"], /--time-scale must be a number > 0 and <= 1/],
+            // Number() reads these as 3100 and 1000: "whole number" means decimal digits only.
+            [["--port", "0xC1C"], /--port must be a whole number from 0 to 65535 in decimal digits \(0 = a free port\), got "0xC1C"/],
+            [["--port", "1e3"], /--port must be a whole number .*, got "1e3"/],
+            [["--port=-1"], /--port must be a whole number .*, got "-1"/],
+            [["--port", " 80"], /--port must be a whole number .*, got " 80"/],
+            [["--port", ""], /--port must be a whole number .*, got ""/],
+            [["--fail-rate", "2"], /--fail-rate must be a probability from 0 to 1 as a decimal number \(e\.g\. 0\.3\), got "2"/],
+            [["--fail-rate", "1e-1"], /--fail-rate must be a probability .*, got "1e-1"/],
+            [["--fail-rate", "0x0"], /--fail-rate must be a probability .*, got "0x0"/],
+            [["--fail-rate=-0"], /--fail-rate must be a probability .*, got "-0"/],
+            [["--time-scale", "0"], /--time-scale must be a decimal number > 0 and <= 1/],
+            [["--time-scale", "1e-2"], /--time-scale must be a decimal number > 0 and <= 1 .*, got "1e-2"/],
             [["--stak", "dev"], /Unknown option '--stak'/],
         ];
         for (const [argv, message] of bad) {
             it(`rejects ${argv.join(" ")} naming the flag`, () => expect(() => parseCliArgs(argv)).to.throw(UsageError, message));
         }
+
+        it("takes the edges of each range in decimal", () => {
+            const parsed = [parseCliArgs(["--port", "65535", "--fail-rate", "1", "--time-scale", "1"]), parseCliArgs(["--port", "00080", "--fail-rate", ".5", "--time-scale", "0.0001"])];
+            expect(parsed.map((p) => p !== "help" && [p.port, p.failRate, p.timeScale])).to.deep.equal([
+                [65535, 1, 1],
+                [80, 0.5, 0.0001],
+            ]);
+        });
 
         it("exits 2 with the usage for a bad flag", async () => {
             const { code, err } = await runCli(["--port", "x"]);
@@ -125,8 +145,12 @@ describe("local runtime CLI (npm start)", function () {
         expect(out).to.match(/EventBridge\s+http:\/\/127\.0\.0\.1:\d+\/_aws\/events/);
         expect(out).to.match(/State\s+http:\/\/127\.0\.0\.1:\d+\/_local\/state/);
         expect(out).to.match(/Time scale\s+0\.\d+ \(1 s on AWS = /);
-        expect(out).to.include("GET /restaurant/{id}");
-        expect(out).to.include("GET /restaurant/{id}/stats");
+        // Routes sorted by path, the same on every start.
+        expect(out).to.match(/^Routes\n {2}GET \/restaurant\/\{id\} +-> \S+\n {2}GET \/restaurant\/\{id\}\/stats +-> /m);
+        // An in-memory runtime's logs: a folder of its own (removed here: every test run has another port).
+        const logs = /Function logs (\S+)\/<function>\.log/.exec(out)![1];
+        expect(logs).to.match(/^\.local-data\/dev\/logs\/memory-\d+$/);
+        fs.rmSync(path.join(PROJECT_ROOT, logs), { recursive: true, force: true });
         expect(out).to.match(/Sample restaurants \(seeded now\): r-nasi-lemak-house, /);
         expect(out).to.match(/curl -i http:\/\/127\.0\.0\.1:\d+\/restaurant\/r-nasi-lemak-house/);
         expect(out).to.match(/Stopped\.\n$/);

@@ -18,7 +18,7 @@ function target(resource: string, extra: Partial<TargetSpec> = {}): TargetSpec {
 }
 
 function rule(name: string, pattern: object, targets: TargetSpec[], extra: Partial<RuleSpec> = {}): RuleSpec {
-    return { urn: name, logicalName: name, name, arn: `arn:aws:events:us-east-1:123456789012:rule/platform/${name}`, busName: "platform", enabled: true, patternText: JSON.stringify(pattern), pattern: compileEventPattern(pattern), targets, ...extra };
+    return { urn: name, logicalName: name, name, arn: `arn:aws:events:us-east-1:123456789012:rule/platform/${name}`, busName: "platform", enabled: true, patternText: JSON.stringify(pattern), pattern: compileEventPattern(pattern), targets, tags: {}, ...extra };
 }
 
 function bridge(rules: RuleSpec[], queues: LocalQueue[]) {
@@ -76,6 +76,9 @@ describe("local EventBridge", () => {
             ["an aws. source", { Source: "aws.s3", DetailType: "X", Detail: "{}" }, "NotAuthorizedForSourceException", /aws\./],
             ["an unknown bus", { Source: "s", DetailType: "X", Detail: "{}", EventBusName: "nope" }, "InvalidArgument", /event bus "nope" does not exist in this stack \(buses: default, platform\)/],
             ["an entry over 256 KB", { Source: "s", DetailType: "X", Detail: JSON.stringify({ x: "y".repeat(262144) }) }, "InvalidArgument", /over the 262144-byte limit/],
+            // Past what a date can hold: once a RangeError from toISOString, answered 500.
+            ["a Time past year 275760", { Source: "s", DetailType: "X", Detail: "{}", Time: 1e13 }, "InvalidArgument", /Parameter Time is not valid. Reason: Time 10000000000000 is not a timestamp/],
+            ["a Time that is neither a number nor a string", { Source: "s", DetailType: "X", Detail: "{}", Time: { at: 1 } }, "InvalidArgument", /Time \{"at":1\} is not a timestamp/],
         ];
         for (const [title, entry, code, message] of failures) {
             it(`fails the entry with ${code} for ${title}, and still accepts the others`, () => {
@@ -185,6 +188,11 @@ describe("local EventBridge", () => {
             });
             expect((call("AWSEvents.ListTargetsByRule", '{"Rule":"views","EventBusName":"platform"}') as any).Targets[0]).to.include({ Id: "views", Arn: "arn:aws:sqs:us-east-1:123456789012:views" });
             expect(() => call("AWSEvents.DescribeRule", '{"Name":"nope","EventBusName":"platform"}')).to.throw(AwsApiError, /Rule nope does not exist/);
+        });
+        it("answers a ListRules NamePrefix that is not a string with SerializationException (it was matched as text)", () => {
+            expect(() => call("AWSEvents.ListRules", '{"EventBusName":"platform","NamePrefix":7}'))
+                .to.throw(AwsApiError, /NamePrefix must be a string, got 7/)
+                .with.property("type", "SerializationException");
         });
         it("tests a pattern, and rejects an invalid one with InvalidEventPatternException", () => {
             const event = JSON.stringify({ source: "bellyfed.restaurants", "detail-type": "RestaurantViewed", detail: {} });

@@ -33,6 +33,20 @@ describe("local model (built from the resource graph)", () => {
         expect(expected.map(([key]) => key)).to.include.members(["GET /restaurant/{id}", "GET /restaurant/{id}/stats"]);
     });
 
+    it("lists routes, functions, tables, queues and rules in one order, whatever order the program registered them in", () => {
+        const shape = (m: LocalModel) => ({
+            routes: m.apis.flatMap((a) => a.routes.map((r) => r.routeKey)),
+            functions: m.functions.map((f) => f.logicalName),
+            tables: m.tables.map((t) => t.logicalName),
+            queues: m.queues.map((q) => q.logicalName),
+            rules: m.rules.map((r) => r.logicalName),
+        });
+        const reversed = buildLocalModel({ ...graph.run, resources: [...graph.run.resources].reverse() });
+        expect(shape(reversed)).to.deep.equal(shape(model));
+        expect(shape(model).routes).to.deep.equal(["GET /restaurant/{id}", "GET /restaurant/{id}/stats"]);
+        expect(shape(model).functions).to.deep.equal([...shape(model).functions].sort());
+    });
+
     it("keeps the API's CORS configuration", () => {
         expect(model.apis[0].cors).to.include({ maxAge: 3600 });
         expect(model.apis[0].cors?.allowOrigins).to.deep.equal(["*"]);
@@ -121,22 +135,31 @@ describe("local model (built from the resource graph)", () => {
             const timing = new Timing(defaultTimeScale(model));
             for (const m of model.mappings) {
                 const q = model.queues.find((x) => x.name === m.queue)!;
-                const consumer = { mapping: m, timeoutSeconds: model.functions.find((f) => f.name === m.functionName)!.timeoutSeconds };
-                const poisonMs = q.redrive!.maxReceiveCount * timing.visibilityTimeoutMs(q, [consumer]);
+                const poisonMs = q.redrive!.maxReceiveCount * (timing.visibilityTimeoutMs(q) + timing.ms(m.batchingWindowSeconds));
                 expect(poisonMs, q.name).to.be.at.most(8000);
             }
         });
 
-        it("never makes a queue's visibility timeout shorter than one invocation of its consumer", () => {
-            const timing = new Timing(0.0001, 1000);
-            const [m] = model.mappings;
-            const q = model.queues.find((x) => x.name === m.queue)!;
-            expect(timing.visibilityTimeoutMs(q, [{ mapping: m, timeoutSeconds: 30 }])).to.equal(1000 + timing.ms(m.batchingWindowSeconds));
+        it("scales the waits (visibility timeouts, batching windows) but not a function's timeout: its work takes real time", () => {
+            const timing = new Timing(0.0055);
+            const q = model.queues.find((x) => x.logicalName === "analytics-queue")!;
+            expect(timing.visibilityTimeoutMs(q)).to.be.closeTo(q.visibilityTimeoutSeconds * 5.5, 1e-6);
+            expect(timing.ms(2)).to.be.closeTo(11, 1e-9);
+            expect(timing.functionTimeoutMs(30)).to.equal(30_000);
         });
 
-        it("rejects a --time-scale that is not a number in (0, 1]", () => {
-            for (const bad of ["0", "-1", "2", "fast", ""]) expect(() => parseTimeScale(bad), bad).to.throw(/--time-scale must be a number > 0 and <= 1/);
-            expect(parseTimeScale("0.01")).to.equal(0.01);
+        it("gives every function the override timeout when one is set (tests of timeouts)", () => {
+            expect(new Timing(0.01, 250).functionTimeoutMs(30)).to.equal(250);
+        });
+
+        it("rejects a --time-scale that is not a decimal number in (0, 1]", () => {
+            for (const bad of ["0", "-1", "2", "fast", "", "1e-2", "0x1", " 0.5", "Infinity", "0.5."]) {
+                expect(() => parseTimeScale(bad), bad).to.throw(/--time-scale must be a decimal number > 0 and <= 1/);
+            }
+        });
+
+        it("reads a --time-scale written as a plain decimal", () => {
+            expect([parseTimeScale("0.01"), parseTimeScale(".5"), parseTimeScale("1")]).to.deep.equal([0.01, 0.5, 1]);
         });
     });
 });

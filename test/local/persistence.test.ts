@@ -7,7 +7,7 @@ import { banner } from "../../local/cli";
 import { LocalDataError } from "../../local/dynamo";
 import { DATA_ROOT, LocalRuntime, startLocalRuntime } from "../../local/runtime";
 import { stackGraph } from "../support/graph";
-import { eventually, request, startTestRuntime } from "../support/localRuntime";
+import { eventually, request, RuntimeProcess, startRuntimeProcess, startTestRuntime } from "../support/localRuntime";
 
 describe("local runtime on disk", function () {
     this.timeout(30_000);
@@ -87,4 +87,147 @@ describe("local runtime in memory (--memory)", function () {
         const files = fs.existsSync(stackDir) ? fs.readdirSync(stackDir, { recursive: true }).map(String).sort() : [];
         expect(files.filter((f) => !f.startsWith("logs"))).to.deep.equal([]);
     });
+
+    it("writes its function logs to a folder of its own (per port), never into an on-disk runtime's log files", async () => {
+        const rt = await startLocalRuntime({ run: (await stackGraph("dev")).run, stack, port: 0, memory: true, functionLogs: "file", functionEnv: { POWERTOOLS_METRICS_DISABLED: "true" } });
+        const port = new URL(rt.urls.http).port;
+        try {
+            expect(rt.logDir).to.equal(path.join(stackDir, "logs", `memory-${port}`));
+            expect(banner(rt, { failRate: 0, logs: false })).to.include(`Function logs ${path.relative(path.join(__dirname, "..", ".."), rt.logDir!)}/<function>.log`);
+            await request(`${rt.urls.http}/restaurant/r-laksa-lane`);
+        } finally {
+            await rt.stop();
+        }
+        expect(fs.readdirSync(rt.logDir!).some((f) => f.endsWith(".log"))).to.equal(true);
+        expect(fs.readdirSync(path.join(stackDir, "logs")).filter((f) => f.endsWith(".log"))).to.deep.equal([]);
+    });
 });
+
+describe("local runtime: stopping under traffic (Ctrl-C)", function () {
+    this.timeout(60_000);
+    let dataDir: string;
+    before(() => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-stop-"));
+    });
+    after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+    it("counts after a restart every view whose request got 200 before the stop", async () => {
+        const id = "r-roti-canai-stall";
+        let rt = await startTestRuntime({ memory: false, dataDir });
+        const statuses: Promise<number>[] = [];
+        let first!: () => void;
+        const firstAnswered = new Promise<void>((resolve) => (first = resolve));
+        for (let i = 0; i < 40; i++) {
+            statuses.push(
+                fetch(`${rt.urls.http}/restaurant/${id}`).then(
+                    (res) => (res.body?.cancel(), first(), res.status),
+                    () => 0,
+                ),
+            );
+        }
+        await firstAnswered;
+        await rt.stop();
+        const answered = await Promise.all(statuses);
+        const ok = answered.filter((s) => s === 200).length;
+        expect(answered.every((s) => s === 200 || s === 503), `statuses: ${answered.join(",")}`).to.equal(true);
+
+        rt = await startTestRuntime({ memory: false, dataDir });
+        try {
+            await eventually(() => analyticsIdle(rt), (idle) => idle, { what: "analytics queue drained" });
+            expect((await request(`${rt.urls.http}/restaurant/${id}/stats`)).body.views.total).to.equal(ok);
+        } finally {
+            await rt.stop();
+        }
+    });
+});
+
+describe("local runtime: while stopping", function () {
+    this.timeout(30_000);
+
+    it("refuses new API requests with 503 but still answers PutEvents, which running functions publish through", async () => {
+        const rt = await startTestRuntime();
+        const running = Array.from({ length: 20 }, () => fetch(`${rt.urls.http}/restaurant/r-laksa-lane`).then((res) => (res.body?.cancel(), res.status)));
+        await new Promise((r) => setTimeout(r, 20));
+        const stopped = rt.stop();
+        const [api, put] = await Promise.all([
+            request(`${rt.urls.http}/restaurant/r-laksa-lane`),
+            request(rt.urls.eventbridge, {
+                method: "POST",
+                headers: { "X-Amz-Target": "AWSEvents.PutEvents", "Content-Type": "application/x-amz-json-1.1" },
+                body: JSON.stringify({ Entries: [{ Source: "bellyfed.test", DetailType: "T", Detail: "{}" }] }),
+            }),
+        ]);
+        await stopped;
+        expect([api.status, api.body]).to.deep.equal([503, { message: "The local runtime is stopping" }]);
+        expect([put.status, put.body.FailedEntryCount]).to.deep.equal([200, 0]);
+        // Requests already running finish (200); those that arrived after the stop began are refused: none fails.
+        expect(await Promise.all(running)).to.satisfy((statuses: number[]) => statuses.every((s) => s === 200 || s === 503));
+    });
+});
+
+describe("local runtime: after a crash (kill -9)", function () {
+    this.timeout(90_000);
+    let dataDir: string;
+    let crashing: RuntimeProcess | undefined;
+    before(() => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-crash-"));
+    });
+    after(async () => {
+        await crashing?.kill();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    const views = async (http: string) => (await request(`${http}/restaurant/r-laksa-lane/stats`)).body.views.total as number;
+    const queued = async (stateUrl: string) => {
+        const queue = (await request(stateUrl)).body.queues.find((q: any) => q.maxReceiveCount !== null);
+        return queue.visible + queue.inFlight + queue.delayed;
+    };
+
+    it("restores the messages queued since the last start, never the ones processed since, and says the last run crashed", async () => {
+        // A clean run leaves 2 views queued (every consumer invocation fails).
+        let rt = await startTestRuntime({ memory: false, dataDir, failRate: 1 });
+        for (let i = 0; i < 2; i++) expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        await rt.stop();
+
+        // The next run, in a process of its own, counts them, queues 3 more views, and is killed.
+        crashing = await startRuntimeProcess(dataDir);
+        const { http, state } = crashing.urls;
+        await eventually(() => views(http), (n) => n === 2, { what: "the 2 saved views counted" });
+        await request(`${http}/_local/faults`, { method: "POST", body: JSON.stringify({ failRate: 1 }) });
+        for (let i = 0; i < 3; i++) expect((await request(`${http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        expect(await queued(state)).to.equal(3);
+        await crashing.kill();
+
+        rt = await startTestRuntime({ memory: false, dataDir });
+        try {
+            expect(rt.recovery).to.deep.include({ restoredMessages: 3 });
+            expect(rt.recovery?.uncleanStop?.pid).to.be.a("number").and.not.equal(process.pid);
+            expect(banner(rt, { failRate: 0, logs: false })).to.match(/^ {2}Recovered {5}the previous runtime \(pid \d+, started [^)]+\) did not stop cleanly \(killed or crashed\): restored 3 queued message\(s\)/m);
+            await eventually(() => views(rt!.urls.http), (n) => n === 5, { what: "all 5 views counted" });
+            await eventually(() => analyticsIdle(rt!), (idle) => idle, { what: "analytics queue drained" });
+            expect(await views(rt.urls.http)).to.equal(5);
+        } finally {
+            await rt.stop();
+        }
+    });
+
+    it("starts with a corrupt queues.json, moving it aside and naming it in a warning", async () => {
+        const corrupt = '{"analytics-queue": [ {"messageId": "m-1", "bo';
+        fs.writeFileSync(path.join(dataDir, "queues.json"), corrupt);
+        const rt = await startTestRuntime({ memory: false, dataDir });
+        try {
+            const aside = fs.readdirSync(dataDir).filter((f) => f.startsWith("queues.json.corrupt-"));
+            expect(aside).to.have.length(1);
+            expect(fs.readFileSync(path.join(dataDir, aside[0]), "utf8")).to.equal(corrupt);
+            expect(banner(rt, { failRate: 0, logs: false })).to.include(`Warning: ${path.relative(process.cwd(), path.join(dataDir, "queues.json"))} could not be read (not valid JSON: `);
+            expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        } finally {
+            await rt.stop();
+        }
+    });
+});
+
+async function analyticsIdle(rt: LocalRuntime): Promise<boolean> {
+    const queue = (await rt.state()).queues.find((q) => q.maxReceiveCount !== null)!;
+    return queue.visible === 0 && queue.inFlight === 0 && queue.delayed === 0;
+}

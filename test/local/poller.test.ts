@@ -3,8 +3,8 @@ import { failedItems, InvokeOutcome, PollerEvent, PollerOptions, QueuePoller, Sq
 import { LocalQueue } from "../../local/queues";
 
 /** A poller over a fresh queue whose visibility timeout outlives the test (no redelivery). */
-function setup(overrides: Partial<PollerOptions> & { respond?: (records: SqsEventRecord[]) => Promise<InvokeOutcome> | InvokeOutcome } = {}) {
-    const queue = new LocalQueue({ name: "q", arn: "arn:aws:sqs:us-east-1:123456789012:q", url: "https://sqs/q", visibilityTimeoutMs: 60_000, retentionMs: 600_000 });
+function setup(overrides: Partial<PollerOptions> & { respond?: (records: SqsEventRecord[]) => Promise<InvokeOutcome> | InvokeOutcome; visibilityTimeoutMs?: number } = {}) {
+    const queue = new LocalQueue({ name: "q", arn: "arn:aws:sqs:us-east-1:123456789012:q", url: "https://sqs/q", visibilityTimeoutMs: overrides.visibilityTimeoutMs ?? 60_000, retentionMs: 600_000 });
     const batches: SqsEventRecord[][] = [];
     const events: PollerEvent[] = [];
     const waiters: { count: number; resolve: () => void }[] = [];
@@ -56,6 +56,52 @@ describe("local event source mapping (SQS -> Lambda)", () => {
         for (const [title, response, expected] of cases) {
             it(title, () => expect(failedItems(response, batch)).to.deep.equal(expected));
         }
+    });
+
+    describe("a queue whose visibility timeout is shorter than its consumer's invocation (scaled waits, real work)", () => {
+        const failAll = (records: SqsEventRecord[]): InvokeOutcome => ({ ok: true, value: { batchItemFailures: records.map((r) => ({ itemIdentifier: r.messageId })) } });
+
+        it("keeps a running batch hidden for the hold: no second delivery while it runs", async () => {
+            const { queue, poller, batches, settled } = setup({
+                visibilityTimeoutMs: 50,
+                holdMs: 5000,
+                respond: async () => (await new Promise((r) => setTimeout(r, 300)), { ok: true, value: { batchItemFailures: [] } }),
+            });
+            queue.send("slow but healthy");
+            started(poller);
+            await settled(1);
+            expect(batches).to.have.length(1);
+            expect(queue.counts()).to.deep.equal({ visible: 0, inFlight: 0, delayed: 0 });
+        });
+
+        it("makes a failed message visible again on the queue's schedule, counted from its receive, not after the hold", async () => {
+            const { queue, poller, batches, settled } = setup({ visibilityTimeoutMs: 200, holdMs: 60_000, respond: failAll });
+            queue.send("poison");
+            started(poller);
+            const t0 = Date.now();
+            await settled(2);
+            expect(Date.now() - t0).to.be.within(190, 2000);
+            expect(batches.map((b) => b[0].attributes.ApproximateReceiveCount)).to.deep.equal(["1", "2"]);
+        });
+
+        it("makes the messages of a batch that outran the visibility timeout visible at once when it fails", async () => {
+            let calls = 0;
+            const { queue, poller, settled } = setup({
+                visibilityTimeoutMs: 50,
+                holdMs: 5000,
+                respond: async (records) => {
+                    if (calls++ === 0) await new Promise((r) => setTimeout(r, 200));
+                    return failAll(records);
+                },
+            });
+            queue.send("m");
+            started(poller);
+            await settled(1);
+            const failedAt = Date.now();
+            await settled(2);
+            expect(Date.now() - failedAt).to.be.below(150);
+            expect(queue.counts().delayed).to.equal(0);
+        });
     });
 
     it("sends Lambda's SQS event shape", async () => {

@@ -97,6 +97,17 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect([res.status, res.body]).to.deep.equal([404, { message: "Not Found" }]);
         });
 
+        it("adds no CORS headers to a request without Origin (a plain curl), as API Gateway does", async () => {
+            const res = await request(`${rt.urls.http}/restaurant/r-nasi-lemak-house`);
+            expect(res.status).to.equal(200);
+            expect([...res.headers.keys()].filter((h) => h.startsWith("access-control-"))).to.deep.equal([]);
+        });
+
+        it("answers HEAD on a GET-only route with 404, as an HTTP API does (HEAD is a route method of its own)", async () => {
+            const res = await fetch(`${rt.urls.http}/restaurant/r-nasi-lemak-house`, { method: "HEAD" });
+            expect([res.status, await res.text()]).to.deep.equal([404, ""]);
+        });
+
         it("answers a CORS preflight itself, as the API's corsConfiguration says", async () => {
             const res = await request(`${rt.urls.http}/restaurant/r-1`, { method: "OPTIONS", headers: { Origin: "http://localhost:5173", "Access-Control-Request-Method": "GET" } });
             expect(res.status).to.equal(204);
@@ -210,6 +221,27 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect(body.functions.map((f: any) => Object.keys(f))).to.deep.include.members([["name", "logicalName", "invocations", "errors", "timeouts", "coldStarts", "environments"]]);
         });
 
+        it("names each DLQ and target DLQ by name, logical name, URL, ARN and tags, with the rules delivering to a target DLQ (what ops --local looks up)", async () => {
+            const { body } = await request(rt.urls.state);
+            const queue = body.queues.find((q: any) => q.maxReceiveCount === 5);
+            const spec = (name: string) => rt.model.queues.find((q) => q.name === name)!;
+            const dlq = spec(queue.dlq.name);
+            expect(queue.dlq).to.deep.include({ logicalName: dlq.logicalName, url: dlq.url, arn: dlq.arn, tags: dlq.tags });
+            const [targetDlq] = queue.targetDlqs;
+            const rule = rt.model.rules.find((r) => r.targets.some((t) => t.deadLetterQueue === targetDlq.name))!;
+            expect(targetDlq).to.deep.include({ logicalName: spec(targetDlq.name).logicalName, url: spec(targetDlq.name).url, arn: spec(targetDlq.name).arn, rules: [rule.name] });
+            // The route a target DLQ keeps the events of, as the stack tags it (and the ops CLI names it on AWS).
+            expect(targetDlq.tags["bellyfed:route"]).to.equal("platform-bus/restaurant-viewed");
+            expect(body.rules.find((r: any) => r.name === rule.name).tags["bellyfed:rule"]).to.equal("platform-bus/restaurant-viewed");
+            expect(queue.tags["bellyfed:queue-role"]).to.equal("source");
+        });
+
+        it("lists functions sorted by logical name, the same on every start", async () => {
+            const { body } = await request(rt.urls.state);
+            const names = body.functions.map((f: any) => f.logicalName);
+            expect(names).to.deep.equal([...names].sort());
+        });
+
         it("answers 404 JSON naming the queues for an unknown queue", async () => {
             const res = await request(`${rt.urls.http}/_local/queues/nope/dlq`);
             expect(res.status).to.equal(404);
@@ -247,6 +279,37 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect(res.body.message).to.equal(`"nope" is not a target DLQ of queue ${queue.name}. Its target DLQs: ${queue.targetDlqs[0].name}`);
         });
 
+        describe("a redrive body that is not {} or { messageIds } moves nothing (400 naming the problem)", () => {
+            const bad: [string, string, RegExp][] = [
+                ["a misspelled key", JSON.stringify({ messageId: ["m-1"] }), /^Unknown field "messageId" in the redrive body: the only field is "messageIds"/],
+                ["a list", "[1]", /^The redrive body must be empty, \{\} \(every DLQ message\) or \{ "messageIds": \["<message id>", \.\.\.\] \}, got \[1\]$/],
+                ["null", "null", /^The redrive body must be empty, .*got null$/],
+                ["a list with an empty id", JSON.stringify({ messageIds: [""] }), /^messageIds must be a list of message id strings, got \[""\]$/],
+            ];
+            for (const [what, body, message] of bad) {
+                it(`rejects ${what}`, async () => {
+                    const queue = await analyticsQueue(rt);
+                    const parked = (await request(`${rt.urls.http}/_local/queues/${queue.dlq!.name}/messages`, { method: "POST", body: JSON.stringify({ body: `parked ${what}` }) })).body.messageId;
+                    const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/redrive`, { method: "POST", body });
+                    expect(res.status).to.equal(400);
+                    expect(res.body.message).to.match(message);
+                    const dlq = (await request(`${rt.urls.http}/_local/queues/${queue.name}/dlq`)).body;
+                    expect(dlq.messages.map((m: any) => m.messageId)).to.include(parked);
+                });
+            }
+        });
+
+        it("answers a queue name with malformed percent-encoding with 400 JSON", async () => {
+            const res = await request(`${rt.urls.http}/_local/queues/%ZZ/dlq`);
+            expect([res.status, res.body]).to.deep.equal([400, { message: 'The queue name in the path is not valid percent-encoding: "%ZZ"' }]);
+        });
+
+        it("answers a message body over SQS's 1 MiB limit with 400 JSON naming the limit", async () => {
+            const queue = await analyticsQueue(rt);
+            const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/messages`, { method: "POST", body: JSON.stringify({ body: "x".repeat(3 * 1024 * 1024) }) });
+            expect([res.status, res.body]).to.deep.equal([400, { message: `queue ${queue.name}: message body is 3145728 bytes, over the 1048576-byte limit` }]);
+        });
+
         it("rejects a redrive body whose messageIds is not a list of strings", async () => {
             const queue = await analyticsQueue(rt);
             const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/redrive`, { method: "POST", body: JSON.stringify({ messageIds: "m-1" }) });
@@ -260,7 +323,7 @@ describe("local runtime: redrive after a transient fault", function () {
     let rt: LocalRuntime;
     before(async () => {
         // Every consumer invocation fails (half after counting): messages end in the DLQ.
-        rt = await startTestRuntime({ failRate: 1, timeScale: 0.002, minFunctionTimeoutMs: 500 });
+        rt = await startTestRuntime({ failRate: 1, timeScale: 0.002 });
     });
     after(() => rt?.stop());
 

@@ -1,4 +1,9 @@
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { LocalRuntime, LocalRuntimeOptions, startLocalRuntime } from "../../local/runtime";
+import { PROJECT_ROOT } from "../../plan/stackFiles";
 import { stackGraph } from "./graph";
 
 /**
@@ -43,4 +48,60 @@ export async function request(url: string, init: RequestInit = {}): Promise<{ st
         // not JSON: keep the text
     }
     return { status: response.status, headers: response.headers, body };
+}
+
+/** A local runtime in a child process of its own, for what a test process cannot do to itself (kill -9). */
+export interface RuntimeProcess {
+    urls: { http: string; state: string };
+    /** SIGKILL: no stop, no clean-up, no final save. Resolves when the process is gone. */
+    kill(): Promise<void>;
+}
+
+/**
+ * Starts the dev stack's runtime on a free port in a child process (on disk in `dataDir`), and
+ * resolves once it serves. The child runs the program under mocks itself: a few seconds.
+ */
+export async function startRuntimeProcess(dataDir: string, options: { failRate?: number } = {}): Promise<RuntimeProcess> {
+    const runtimeOptions = { port: 0, dataDir, functionLogs: "discard", failRate: options.failRate ?? 0, functionEnv: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" } };
+    // A script file, not `node -e`: the closure serializer needs a main module to serialize the handlers right.
+    const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-runtime-process-"));
+    const script = path.join(scriptDir, "run.js");
+    fs.writeFileSync(
+        script,
+        `process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+require(${JSON.stringify(path.join(PROJECT_ROOT, "local", "runtime"))}).startLocalRuntime(${JSON.stringify(runtimeOptions)}).then(
+    (rt) => process.stdout.write("READY " + JSON.stringify(rt.urls) + "\\n"),
+    (error) => { console.error(error); process.exit(1); },
+);
+`,
+    );
+    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", script], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (chunk) => (err += chunk));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    void exited.then(() => fs.rmSync(scriptDir, { recursive: true, force: true }));
+    const kill = async () => {
+        child.kill("SIGKILL");
+        await exited;
+    };
+    const urls = await new Promise<RuntimeProcess["urls"]>((resolve, reject) => {
+        let out = "";
+        const timer = setTimeout(() => {
+            void kill();
+            reject(new Error(`the runtime process did not serve within 60 s:\n${err}`));
+        }, 60_000);
+        child.stdout.on("data", (chunk) => {
+            out += chunk;
+            const ready = /^READY (.*)$/m.exec(out);
+            if (ready) {
+                clearTimeout(timer);
+                resolve(JSON.parse(ready[1]));
+            }
+        });
+        void exited.then(() => {
+            clearTimeout(timer);
+            reject(new Error(`the runtime process exited before serving:\n${err}`));
+        });
+    });
+    return { urls, kill };
 }
