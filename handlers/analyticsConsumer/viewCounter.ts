@@ -21,6 +21,9 @@ import { daySk, EVENT_RECORD_TTL_DAYS, eventSk, TOTAL_SK, utcDay } from "./items
  *    atomic with its own marker, so a previous owner's increment that landed is recognised and not
  *    repeated (ConditionalCheckFailed means "already applied").
  * 3. Commit: set the record `counted`, on condition that this attempt still holds the lease.
+ *    A failure between claim and commit (a DynamoDB error, the invocation's deadline) ends the lease
+ *    at once (conditional on still holding it), so the record's next receive takes the claim over
+ *    instead of finding it "in progress" until the lease runs out.
  * 4. Clean up: DELETE the id from both `inflight` sets (only after commit: once `counted`, nobody
  *    applies again). Best effort: the view is counted once the commit succeeded, so a failed
  *    clean-up is reported (`cleanUpError`) but never turns "counted" into a failure, which would
@@ -65,6 +68,9 @@ export interface ViewCounterOptions {
     /** How long a claim outlives the claiming invocation's remaining time. Default 30 000 ms. */
     leaseMarginMs?: number;
 }
+
+/** How long releasing a claim after a failure may take: it runs after the invocation's deadline may have passed. */
+const RELEASE_TIMEOUT_MS = 500;
 
 const isConditionFailure = (error: unknown): boolean => (error as { name?: string })?.name === "ConditionalCheckFailedException";
 
@@ -228,6 +234,33 @@ export function createViewCounter(options: ViewCounterOptions) {
         }
     }
 
+    /**
+     * Ends this attempt's lease early after a failure between claim and commit, so the record's
+     * retry can take the claim over at once instead of waiting out the lease (which outlives the
+     * invocation; a host whose queue retries sooner than that, or a retry after a throttled call,
+     * would otherwise find the event "in progress" on every receive and dead-letter a good event).
+     * Safe at any point: the in-flight markers, not the claim, keep an increment from repeating.
+     * Best effort, on its own short timeout (the invocation's signal may already be aborted); if it
+     * fails, the lease simply runs out as before.
+     */
+    async function releaseClaim(view: ViewToCount, lease: number): Promise<void> {
+        try {
+            await documents.send(
+                new UpdateCommand({
+                    TableName,
+                    Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
+                    UpdateExpression: "SET leaseUntil = :released",
+                    ConditionExpression: "#state = :claimed AND leaseUntil = :lease",
+                    ExpressionAttributeNames: { "#state": "state" },
+                    ExpressionAttributeValues: { ":released": now() - 1, ":claimed": "claimed", ":lease": lease },
+                }),
+                { abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) },
+            );
+        } catch {
+            // The lease runs out by itself.
+        }
+    }
+
     return {
         /**
          * Counts one view exactly once per event id. Throws on DynamoDB errors before the commit
@@ -237,8 +270,13 @@ export function createViewCounter(options: ViewCounterOptions) {
             const day = utcDay(view.viewedAt);
             const claimed = await claim(view, day, call);
             if ("outcome" in claimed) return claimed;
-            await apply(view, day, call.abortSignal);
-            await commit(view, claimed.lease, call.abortSignal);
+            try {
+                await apply(view, day, call.abortSignal);
+                await commit(view, claimed.lease, call.abortSignal);
+            } catch (error) {
+                await releaseClaim(view, claimed.lease);
+                throw error;
+            }
             return { outcome: "counted", cleanUpError: await bestEffortCleanUp(view, day, call.abortSignal) };
         },
     };

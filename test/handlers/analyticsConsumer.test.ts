@@ -27,6 +27,15 @@ const failingCleanUp = (documents: any) =>
                 : documents.send(command, options),
     }) as any;
 
+/** A document client whose counter increments (ADD) fail; everything else reaches dynalite. */
+const failingIncrements = (documents: any) =>
+    ({
+        send: (command: any, options?: any) =>
+            String(command.input?.UpdateExpression ?? "").startsWith("ADD")
+                ? Promise.reject(Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ProvisionedThroughputExceededException" }))
+                : documents.send(command, options),
+    }) as any;
+
 describe("analytics consumer (dynalite)", () => {
     let dynamo: LocalDynamo;
     let rec: ReturnType<typeof recorder>;
@@ -259,6 +268,16 @@ describe("analytics consumer (dynalite)", () => {
             );
             await handler(sqsEvent(sqsRecord("m-1", viewed("r-crash-5", "e-1"))));
             expect((await item("r-crash-5", eventSk("e-1")))?.expiresAt).to.equal(NOW / 1000 + 35 * 86400);
+        });
+
+        it("ends its own lease when it fails after claiming, so the retry counts the event at once and once", async () => {
+            const flaky = createAnalyticsConsumer({ documents: failingIncrements(dynamo.documents), tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
+            const first = await flaky(sqsEvent(sqsRecord("m-1", viewed("r-release", "e-1"))));
+            expect(first.batchItemFailures).to.deep.equal([{ itemIdentifier: "m-1" }]);
+            expect((await item("r-release", eventSk("e-1")))?.leaseUntil).to.be.below(NOW);
+            const retry = await handler(sqsEvent(sqsRecord("m-1", viewed("r-release", "e-1"))));
+            expect(retry.batchItemFailures).to.deep.equal([]);
+            expect(await views("r-release", TOTAL_SK)).to.equal(1);
         });
 
         it("retries later, counting nothing, while another invocation's claim is alive", async () => {
