@@ -82,6 +82,24 @@ export function createViewCounter(options: ViewCounterOptions) {
     const leaseMarginMs = options.leaseMarginMs ?? 30_000;
     const expiresAt = () => Math.floor(now() / 1000) + EVENT_RECORD_TTL_DAYS * 86400;
 
+    /**
+     * One conditional update of the event's idempotency record. Every caller's expressions use
+     * `#state` (a reserved word), and DynamoDB rejects unused names, so it is the only name.
+     */
+    function updateEventRecord(view: ViewToCount, update: { set: string; condition: string; values: Record<string, unknown> }, abortSignal: AbortSignal | undefined) {
+        return documents.send(
+            new UpdateCommand({
+                TableName,
+                Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
+                UpdateExpression: `SET ${update.set}`,
+                ConditionExpression: update.condition,
+                ExpressionAttributeNames: { "#state": "state" },
+                ExpressionAttributeValues: update.values,
+            }),
+            { abortSignal },
+        );
+    }
+
     /** Returns the lease this attempt holds, or the outcome when it must not count. */
     async function claim(view: ViewToCount, day: string, call: CountOptions): Promise<{ lease: number } | CountResult> {
         const { abortSignal } = call;
@@ -115,14 +133,12 @@ export function createViewCounter(options: ViewCounterOptions) {
         // Gone (expired between the two calls) or still leased by a live invocation: try again later.
         if (!existing || Number(existing.leaseUntil) > now()) return { outcome: "in-progress" };
         try {
-            await documents.send(
-                new UpdateCommand({
-                    TableName,
-                    Key,
-                    UpdateExpression: "SET leaseUntil = :lease, takenOverAt = :at, messageId = :messageId, expiresAt = :expiresAt",
-                    ConditionExpression: "#state = :claimed AND leaseUntil = :old",
-                    ExpressionAttributeNames: { "#state": "state" },
-                    ExpressionAttributeValues: {
+            await updateEventRecord(
+                view,
+                {
+                    set: "leaseUntil = :lease, takenOverAt = :at, messageId = :messageId, expiresAt = :expiresAt",
+                    condition: "#state = :claimed AND leaseUntil = :old",
+                    values: {
                         ":lease": lease,
                         ":at": new Date(now()).toISOString(),
                         ":messageId": view.messageId ?? existing.messageId ?? "unknown",
@@ -130,8 +146,8 @@ export function createViewCounter(options: ViewCounterOptions) {
                         ":claimed": "claimed",
                         ":old": existing.leaseUntil,
                     },
-                }),
-                { abortSignal },
+                },
+                abortSignal,
             );
             return { lease };
         } catch (error) {
@@ -194,16 +210,14 @@ export function createViewCounter(options: ViewCounterOptions) {
 
     async function commit(view: ViewToCount, lease: number, abortSignal: AbortSignal | undefined): Promise<void> {
         try {
-            await documents.send(
-                new UpdateCommand({
-                    TableName,
-                    Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
-                    UpdateExpression: "SET #state = :counted, countedAt = :at, expiresAt = :expiresAt",
-                    ConditionExpression: "leaseUntil = :lease",
-                    ExpressionAttributeNames: { "#state": "state" },
-                    ExpressionAttributeValues: { ":counted": "counted", ":at": new Date(now()).toISOString(), ":expiresAt": expiresAt(), ":lease": lease },
-                }),
-                { abortSignal },
+            await updateEventRecord(
+                view,
+                {
+                    set: "#state = :counted, countedAt = :at, expiresAt = :expiresAt",
+                    condition: "leaseUntil = :lease",
+                    values: { ":counted": "counted", ":at": new Date(now()).toISOString(), ":expiresAt": expiresAt(), ":lease": lease },
+                },
+                abortSignal,
             );
         } catch (error) {
             if (isConditionFailure(error)) throw new Error(`lost the claim on event ${view.eventId} (its lease expired and another invocation took it over)`);
@@ -245,16 +259,10 @@ export function createViewCounter(options: ViewCounterOptions) {
      */
     async function releaseClaim(view: ViewToCount, lease: number): Promise<void> {
         try {
-            await documents.send(
-                new UpdateCommand({
-                    TableName,
-                    Key: { restaurantId: view.restaurantId, sk: eventSk(view.eventId) },
-                    UpdateExpression: "SET leaseUntil = :released",
-                    ConditionExpression: "#state = :claimed AND leaseUntil = :lease",
-                    ExpressionAttributeNames: { "#state": "state" },
-                    ExpressionAttributeValues: { ":released": now() - 1, ":claimed": "claimed", ":lease": lease },
-                }),
-                { abortSignal: AbortSignal.timeout(RELEASE_TIMEOUT_MS) },
+            await updateEventRecord(
+                view,
+                { set: "leaseUntil = :released", condition: "#state = :claimed AND leaseUntil = :lease", values: { ":released": now() - 1, ":claimed": "claimed", ":lease": lease } },
+                AbortSignal.timeout(RELEASE_TIMEOUT_MS),
             );
         } catch {
             // The lease runs out by itself.

@@ -18,23 +18,18 @@ const viewedDaysAgo = (restaurantId: string, eventId: string, days: number, extr
     const time = new Date(NOW - days * DAY_MS - extraMs).toISOString();
     return viewed(restaurantId, eventId, time, time);
 };
-/** A document client whose clean-up writes (DELETE from the inflight sets) fail; everything else reaches dynalite. */
-const failingCleanUp = (documents: any) =>
+/** A document client whose updates with an expression starting `prefix` fail (throttled); everything else reaches dynalite. */
+const failingUpdates = (documents: any, prefix: "ADD" | "DELETE") =>
     ({
         send: (command: any, options?: any) =>
-            String(command.input?.UpdateExpression ?? "").startsWith("DELETE")
+            String(command.input?.UpdateExpression ?? "").startsWith(prefix)
                 ? Promise.reject(Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ProvisionedThroughputExceededException" }))
                 : documents.send(command, options),
     }) as any;
-
-/** A document client whose counter increments (ADD) fail; everything else reaches dynalite. */
-const failingIncrements = (documents: any) =>
-    ({
-        send: (command: any, options?: any) =>
-            String(command.input?.UpdateExpression ?? "").startsWith("ADD")
-                ? Promise.reject(Object.assign(new Error("Throughput exceeds the current capacity"), { name: "ProvisionedThroughputExceededException" }))
-                : documents.send(command, options),
-    }) as any;
+/** Clean-up writes (DELETE from the inflight sets) fail. */
+const failingCleanUp = (documents: any) => failingUpdates(documents, "DELETE");
+/** Counter increments (ADD) fail. */
+const failingIncrements = (documents: any) => failingUpdates(documents, "ADD");
 
 describe("analytics consumer (dynalite)", () => {
     let dynamo: LocalDynamo;
