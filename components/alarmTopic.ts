@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "crypto";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
 
 export interface AlarmTopicArgs {
     /** E-mail addresses subscribed to the topic (each recipient must confirm). Default none. */
@@ -70,20 +71,26 @@ export class AlarmTopic extends pulumi.ComponentResource {
     readonly topicArn: pulumi.Output<string>;
 
     constructor(name: string, args: AlarmTopicArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        const fail: Fail = (field, message) => {
+            throw new ComponentArgumentError("AlarmTopic", name, field, message);
+        };
+        if (!args || typeof args !== "object") fail("args", `must be the topic's arguments (an object), got ${shown(args)}`);
+        checkKind(fail, "emails", args.emails, "array", false);
+        checkKind(fail, "httpsEndpoints", args.httpsEndpoints, "array", false);
         const emails = args.emails ?? [];
         const endpoints = args.httpsEndpoints ?? [];
         emails.forEach((email, i) => {
-            if (!EMAIL.test(email)) throw new ComponentArgumentError("AlarmTopic", name, `emails[${i}]`, `must be an e-mail address, got "${email}"`);
+            if (typeof email !== "string" || !EMAIL.test(email)) fail(`emails[${i}]`, `must be an e-mail address, got ${shown(email)}`);
         });
         endpoints.forEach((url, i) => {
-            if (!/^https:\/\/[^/\s]+/.test(url)) throw new ComponentArgumentError("AlarmTopic", name, `httpsEndpoints[${i}]`, `must be an https:// URL, got "${url}"`);
+            if (typeof url !== "string" || !/^https:\/\/[^/\s]+/.test(url)) fail(`httpsEndpoints[${i}]`, `must be an https:// URL, got ${shown(url)}`);
         });
         const window = args.keyDeletionWindowDays ?? 30;
-        if (!Number.isInteger(window) || window < 7 || window > 30) {
-            throw new ComponentArgumentError("AlarmTopic", name, "keyDeletionWindowDays", `must be a whole number of days from 7 to 30, got ${window}`);
-        }
+        if (!Number.isInteger(window) || window < 7 || window > 30) fail("keyDeletionWindowDays", `must be a whole number of days from 7 to 30, got ${shown(window)}`);
+        checkStringMap(fail, "tags", args.tags);
+        checkTransforms(fail, "transforms", args.transforms, ["key", "topic", "topicPolicy", "subscription"]);
         const duplicate = [...emails, ...endpoints].find((e, i, all) => all.indexOf(e) !== i);
-        if (duplicate) throw new ComponentArgumentError("AlarmTopic", name, "emails/httpsEndpoints", `list "${duplicate}" twice`);
+        if (duplicate) fail("emails/httpsEndpoints", `list "${duplicate}" twice`);
         super("bellyfed:monitoring:AlarmTopic", name, {}, opts);
 
         const accountId = aws.getCallerIdentityOutput({}, { parent: this }).accountId;

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgumentError } from "./types";
+import { isDeferred, shown } from "./valueChecks";
 
 /** Settings of one alarm; every alarm a component creates can be tuned or turned off with these. */
 export interface AlarmSettings {
@@ -78,6 +79,7 @@ export function checkAlarmSettings(component: string, name: string, alarms: unkn
     if (shape.topicArn && (entries.topicArn === undefined || entries.topicArn === null || entries.topicArn === "")) {
         fail(`${prefix}.topicArn`, "is required: the SNS topic ARN the alarms notify");
     }
+    if (shape.topicArn && typeof entries.topicArn !== "string" && !isDeferred(entries.topicArn)) fail(`${prefix}.topicArn`, `must be an SNS topic ARN, got ${shown(entries.topicArn)}`);
     for (const [key, group] of Object.entries(nested)) checkAlarmSettings(component, name, entries[key], { alarms: group }, `${prefix}.${key}`);
     for (const [key, defaults] of Object.entries(shape.alarms)) checkOneAlarm(fail, `${prefix}.${key}`, entries[key], defaults);
 }
@@ -93,17 +95,17 @@ function checkOneAlarm(fail: (field: string, message: string) => never, field: s
     for (const key of Object.keys(s)) if (!allowed.includes(key)) fail(`${field}.${key}`, `is not an alarm setting (known: ${allowed.join(", ")})`);
     if (s.enabled !== undefined && typeof s.enabled !== "boolean") fail(`${field}.enabled`, `must be true or false, got ${JSON.stringify(s.enabled)}`);
     if (s.threshold !== undefined && !(typeof s.threshold === "number" && Number.isFinite(s.threshold) && s.threshold >= 0)) {
-        fail(`${field}.threshold`, `must be a number >= 0, got ${s.threshold}`);
+        fail(`${field}.threshold`, `must be a number >= 0, got ${shown(s.threshold)}`);
     }
     if (s.evaluationPeriods !== undefined && !(Number.isInteger(s.evaluationPeriods) && s.evaluationPeriods >= 1)) {
-        fail(`${field}.evaluationPeriods`, `must be an integer >= 1, got ${s.evaluationPeriods}`);
+        fail(`${field}.evaluationPeriods`, `must be an integer >= 1, got ${shown(s.evaluationPeriods)}`);
     }
-    if (s.periodSeconds !== undefined && !isAlarmPeriod(s.periodSeconds)) fail(`${field}.periodSeconds`, `must be 10, 20, 30 or a multiple of 60, got ${s.periodSeconds}`);
+    if (s.periodSeconds !== undefined && !isAlarmPeriod(s.periodSeconds)) fail(`${field}.periodSeconds`, `must be 10, 20, 30 or a multiple of 60, got ${shown(s.periodSeconds)}`);
     const periods = s.evaluationPeriods ?? defaults.evaluationPeriods;
     const points = s.datapointsToAlarm;
     if (points !== undefined && !(Number.isInteger(points) && points >= 1 && points <= periods)) {
         const source = s.evaluationPeriods === undefined ? `the default ${periods}` : `${periods}`;
-        fail(`${field}.datapointsToAlarm`, `must be an integer from 1 to evaluationPeriods (${source}), got ${points}`);
+        fail(`${field}.datapointsToAlarm`, `must be an integer from 1 to evaluationPeriods (${source}), got ${shown(points)}`);
     }
     const period = s.periodSeconds ?? defaults.periodSeconds ?? 60;
     const range = period * periods;
@@ -130,8 +132,10 @@ export type AlarmSpec = {
     datapointsToAlarm?: number;
     /**
      * Chosen per alarm, on purpose: `notBreaching` where no data means nothing happened (errors, DLQ
-     * depth), `missing` where silence should keep the last state, `breaching` where silence itself is
-     * the failure.
+     * depth); `missing` for latency percentiles, where a minute without traffic says nothing about
+     * speed: CloudWatch evaluates only the datapoints that exist and goes to INSUFFICIENT_DATA when the
+     * whole range is empty; `breaching` where silence itself is the failure; `ignore` keeps the last
+     * state.
      */
     treatMissingData: "notBreaching" | "breaching" | "missing" | "ignore";
 } & (

@@ -2,7 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { DASHBOARD_NAME } from "./awsLimits";
 import { compareCodePoints } from "./codePointOrder";
-import { ComponentArgumentError } from "./types";
+import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
+import { checkKind, checkTransforms, Fail, shown } from "./valueChecks";
 
 /** One metric line of a widget: namespace, metric name, dimensions and statistic. */
 export interface MetricLine {
@@ -112,11 +113,22 @@ export function layoutDashboard(rows: DashboardRow[]): pulumi.Output<string> {
     });
 }
 
+/**
+ * Arguments of {@link PlatformDashboard}.
+ *
+ * Creates one CloudWatch dashboard whose body is laid out from `rows`. Outputs: `dashboardName`,
+ * `url` (console link).
+ */
 export interface PlatformDashboardArgs {
     /** Dashboard name (CloudWatch requires one): letters, digits, `-` and `_`, at most 255. */
     dashboardName: pulumi.Input<string>;
-    /** Rows from top to bottom; typically one per flow, built from the components' `dashboardWidgets`. */
+    /**
+     * Rows from top to bottom; typically one per flow, built from the components' `dashboardWidgets`,
+     * plus `alarmWidgets(title, alarmArns)` for alarm-status widgets. At least one row.
+     */
     rows: DashboardRow[];
+    /** Escape hatch: receives the dashboard's computed args (name and generated body) and returns the args to use. */
+    transforms?: { dashboard?: ArgsTransform<aws.cloudwatch.DashboardArgs> };
 }
 
 /** A CloudWatch dashboard whose body is generated from the rows given (never hand-written JSON). */
@@ -127,12 +139,27 @@ export class PlatformDashboard extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
 
     constructor(name: string, args: PlatformDashboardArgs, opts?: pulumi.ComponentResourceOptions) {
-        if (!args.rows || args.rows.length === 0) throw new ComponentArgumentError("PlatformDashboard", name, "rows", "must hold at least one row");
-        if (typeof args.dashboardName === "string" && !DASHBOARD_NAME.test(args.dashboardName)) {
-            throw new ComponentArgumentError("PlatformDashboard", name, "dashboardName", `must be 1-255 characters of A-Z a-z 0-9 - _, got "${args.dashboardName}"`);
+        const fail: Fail = (field, message) => {
+            throw new ComponentArgumentError("PlatformDashboard", name, field, message);
+        };
+        if (!args || typeof args !== "object") fail("args", `must be the dashboard's arguments ({ dashboardName, rows }), got ${shown(args)}`);
+        if (!Array.isArray(args.rows) || args.rows.length === 0) fail("rows", `must hold at least one row, got ${shown(args.rows)}`);
+        args.rows.forEach((row, i) => {
+            if (!row || typeof row !== "object") fail(`rows[${i}]`, `must be a row ({ title, widgets }), got ${shown(row)}`);
+            if (typeof row.title !== "string") fail(`rows[${i}].title`, `must be a string, got ${shown(row.title)}`);
+            if (!Array.isArray(row.widgets)) fail(`rows[${i}].widgets`, `must be a list of widgets, got ${shown(row.widgets)}`);
+        });
+        if (args.dashboardName === undefined) fail("dashboardName", "is required: CloudWatch names every dashboard");
+        if (checkKind(fail, "dashboardName", args.dashboardName, "string") && !DASHBOARD_NAME.test(args.dashboardName as string)) {
+            fail("dashboardName", `must be 1-255 characters of A-Z a-z 0-9 - _, got ${shown(args.dashboardName)}`);
         }
+        checkTransforms(fail, "transforms", args.transforms, ["dashboard"]);
         super("bellyfed:monitoring:PlatformDashboard", name, {}, opts);
-        this.dashboard = new aws.cloudwatch.Dashboard(name, { dashboardName: args.dashboardName, dashboardBody: layoutDashboard(args.rows) }, { parent: this });
+        this.dashboard = new aws.cloudwatch.Dashboard(
+            name,
+            applyTransform<aws.cloudwatch.DashboardArgs>({ dashboardName: args.dashboardName, dashboardBody: layoutDashboard(args.rows) }, args.transforms?.dashboard),
+            { parent: this },
+        );
         this.dashboardName = this.dashboard.dashboardName;
         const region = aws.getRegionOutput({}, { parent: this }).region;
         this.url = pulumi.interpolate`https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${this.dashboardName}`;

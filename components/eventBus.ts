@@ -5,6 +5,7 @@ import { AlarmCatalog, AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge 
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument, uniqueSid } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
 
 export interface EventBusArgs {
     /** Physical bus name. Default: auto-named from the component name. */
@@ -36,10 +37,15 @@ export class EventBus extends pulumi.ComponentResource {
     readonly tags: EventBusArgs["tags"];
 
     constructor(name: string, args: EventBusArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        const fail: Fail = (field, message) => {
+            throw new ComponentArgumentError("EventBus", name, field, message);
+        };
+        if (!args || typeof args !== "object") fail("args", `must be the bus's arguments (an object), got ${shown(args)}`);
         const retention = args.archiveRetentionDays ?? 0;
-        if (!Number.isInteger(retention) || retention < 0) {
-            throw new ComponentArgumentError("EventBus", name, "archiveRetentionDays", `must be a whole number of days >= 0, got ${retention}`);
-        }
+        if (!Number.isInteger(retention) || retention < 0) fail("archiveRetentionDays", `must be a whole number of days >= 0, got ${shown(retention)}`);
+        checkKind(fail, "busName", args.busName, "string");
+        checkStringMap(fail, "tags", args.tags);
+        checkTransforms(fail, "transforms", args.transforms, ["bus", "archive"]);
         super("bellyfed:events:EventBus", name, {}, opts);
         this.logicalName = name;
         this.tags = args.tags;
@@ -128,6 +134,7 @@ export interface EventRouteArgs {
      * Without it, the route has no alarms.
      */
     alarmTopicArn?: pulumi.Input<string>;
+    /** Thresholds of the route's alarms. Needs `alarmTopicArn`: without it, setting them is an error. */
     alarms?: {
         /**
          * Events EventBridge could not deliver: AWS/SQS ApproximateNumberOfMessagesVisible (Maximum)
@@ -191,13 +198,22 @@ export function eventRouteSid(routeKey: string): string {
  * or a statement id already taken.
  */
 function checkRoute(busName: string, routeName: string, args: EventRouteArgs): void {
-    const fail = (field: string, message: string): never => {
+    const fail: Fail = (field, message) => {
         throw new ComponentArgumentError("EventBus", busName, field ? `routes.${routeName}.${field}` : `routes.${routeName}`, message);
     };
     if (typeof routeName !== "string" || !/^[a-z][a-z0-9-]{0,39}$/.test(routeName)) {
         fail("", "name must start with a lower-case letter and hold at most 40 lower-case letters, digits or dashes");
     }
+    if (!args || typeof args !== "object") fail("", `must be the route's arguments ({ pattern, queue, ... }), got ${shown(args)}`);
     checkAlarmSettings("EventBus", busName, args.alarms, { alarms: EVENT_ROUTE_ALARMS }, `routes.${routeName}.alarms`);
+    const topic = args.alarmTopicArn;
+    if (topic !== undefined && !isDeferred(topic) && (typeof topic !== "string" || topic === "")) fail("alarmTopicArn", `must be an SNS topic ARN, got ${shown(topic)}`);
+    // Without a topic no alarm is created: settings given anyway would be ignored without a word.
+    if (args.alarms !== undefined && !topic) fail("alarmTopicArn", "is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)");
+    checkKind(fail, "enabled", args.enabled, "boolean", false);
+    checkKind(fail, "description", args.description, "string", false);
+    checkStringMap(fail, "tags", args.tags);
+    checkTransforms(fail, "transforms", args.transforms, ["rule", "target", "targetDlq", "targetDlqPolicy"]);
     try {
         validateEventPattern(args.pattern);
     } catch (error) {
@@ -211,13 +227,13 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
     if (!isQueue(queue)) fail("queue", "must be a ProcessedQueue");
     const range = (field: keyof EventRouteArgs, min: number, max: number) => {
         const v = args[field];
-        if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
+        if (v !== undefined && (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)) fail(field, `must be an integer from ${min} to ${max}, got ${shown(v)}`);
     };
     range("maximumEventAgeSeconds", 60, 86400);
     range("maximumRetryAttempts", 0, 185);
     range("targetDlqRetentionSeconds", 60, 1209600);
     if (queue.fifo) {
-        if (!args.messageGroupId || args.messageGroupId.length > 128) {
+        if (typeof args.messageGroupId !== "string" || args.messageGroupId.length < 1 || args.messageGroupId.length > 128) {
             fail("messageGroupId", `is required for the FIFO queue "${queue.logicalName}" (1..128 characters)`);
         }
         if (!queue.contentBasedDeduplication) {

@@ -4,8 +4,9 @@ import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alar
 import { keyAdministrationStatement } from "./alarmTopic";
 import { isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
-import { checkFunctionArgs, FUNCTION_ALARMS, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
+import { chainFunctionTransforms, checkFunctionArgs, ComponentOwnedFields, FUNCTION_ALARMS, FUNCTION_TRANSFORMS, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
 
 /** Tag keys the ops CLI finds processed queues by (see README, "Tagging contract"). */
 export const PROCESSED_QUEUE_TAG = "bellyfed:processed-queue";
@@ -20,6 +21,12 @@ export type QueueEncryption =
      * policy lets EventBridge encrypt and the consumer decrypt. A given `keyArn` must be a key ARN
      * (IAM grants on aliases do not authorize kms:Decrypt) and its policy must already allow
      * events.amazonaws.com kms:GenerateDataKey + kms:Decrypt.
+     *
+     * The AWS-managed key `alias/aws/sqs` is rejected, on every queue, routed or not: EventBridge
+     * cannot send to a queue encrypted with it (its key policy cannot be changed to let
+     * events.amazonaws.com use it), a ProcessedQueue exists to be routed to (a route added later
+     * would fail at delivery, not at `pulumi up`), and `{ type: "sqs-managed" }` gives the same
+     * "AWS manages the key" encryption without that limit.
      */
     | { type: "kms"; keyArn?: pulumi.Input<string>; dataKeyReuseSeconds?: number };
 
@@ -61,7 +68,12 @@ export const PROCESSED_QUEUE_ALARMS = {
 };
 
 export interface ProcessedQueueArgs {
-    /** The consuming function: callback factory, its own permissions (queue access is added), sizing. */
+    /**
+     * The consuming function: callback factory, its own permissions (queue access is added), sizing.
+     * Its log retention, tags and alarms are the queue's (`logRetentionDays`, `tags`, `alarms.consumer*`
+     * with `alarmTopicArn`): setting them here is an error. Its `transforms` are applied first, then
+     * `transforms.consumer`.
+     */
     consumer: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags" | "alarms">;
     /** FIFO queue and FIFO DLQ (names end in `.fifo`). Default false (standard). */
     fifo?: boolean;
@@ -71,8 +83,14 @@ export interface ProcessedQueueArgs {
     maxReceiveCount?: number;
     /**
      * Visibility timeout in seconds (0..43200). Default: 6 x the consumer timeout + the batching
-     * window (AWS's guidance, so retries of a throttled batch do not make messages visible early).
-     * A value below the consumer timeout is rejected.
+     * window, AWS's recommendation for SQS event sources: when Lambda's poller gets throttled
+     * invoking the function it keeps retrying the batch it already received, and that time counts
+     * against the visibility timeout, so the extra time keeps the messages hidden until the retries
+     * are over (a message that reappears early is received again, and each receive counts towards
+     * `maxReceiveCount`). A value below the consumer timeout is rejected: messages would reappear while
+     * still being processed. A value from 1 x to 6 x the timeout is allowed, for consumers that are
+     * never throttled (e.g. reserved concurrency above `maxConcurrency`), at the cost of early
+     * redeliveries and DLQ moves if they are.
      */
     visibilityTimeoutSeconds?: number;
     /** Seconds the queue keeps a message (60..1209600). Default 345600 (4 days). */
@@ -93,11 +111,15 @@ export interface ProcessedQueueArgs {
     encryption?: QueueEncryption;
     /** SNS topic for the alarms' ALARM and OK notifications. Without it, no alarms are created. */
     alarmTopicArn?: pulumi.Input<string>;
-    /** Thresholds of the alarms (see ProcessedQueueAlarms for the defaults). */
+    /** Thresholds of the alarms (see ProcessedQueueAlarms for the defaults). Needs `alarmTopicArn`: without it, setting them is an error. */
     alarms?: ProcessedQueueAlarms;
     /** Retention of the consumer's log group, in days: one of CloudWatch Logs' values (1, 3, 5, 7, 14, 30, ...). Default 14. */
     logRetentionDays?: pulumi.Input<number>;
     tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Escape hatches: each receives the args computed for one child and returns the args to use.
+     * `consumer` holds the consumer function's transforms, applied after `consumer.transforms`.
+     */
     transforms?: {
         queue?: ArgsTransform<aws.sqs.QueueArgs>;
         dlq?: ArgsTransform<aws.sqs.QueueArgs>;
@@ -109,6 +131,16 @@ export interface ProcessedQueueArgs {
         consumer?: ServerlessFunctionArgs["transforms"];
     };
 }
+
+/** The children of a ProcessedQueue that `transforms` can change (plus `consumer`, the function's). */
+const QUEUE_TRANSFORMS = ["queue", "dlq", "queuePolicy", "dlqPolicy", "redriveAllowPolicy", "key", "eventSourceMapping"] as const;
+
+/** What the consumer may not set itself, and where the caller sets it instead. */
+const CONSUMER_OWNED_FIELDS: ComponentOwnedFields = {
+    alarms: "is not taken on the consumer: the queue's alarms (consumerErrors, consumerThrottles, consumerDurationP99PercentOfTimeout) with alarmTopicArn set the consumer's alarms",
+    logRetentionDays: "is not taken on the consumer: the queue's logRetentionDays sets the retention of the consumer's log group",
+    tags: "is not taken on the consumer: the queue's tags are put on the consumer's function, role and log group",
+};
 
 /** What the stack exports per processed queue (the ops CLI reads it). */
 export interface ProcessedQueueDescription {
@@ -145,21 +177,25 @@ interface QueueSettings {
 }
 
 function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
-    const fail = (field: string, message: string): never => {
+    const fail: Fail = (field, message) => {
         throw new ComponentArgumentError("ProcessedQueue", name, field, message);
     };
     const integer = (field: string, value: number | undefined, fallback: number, min: number, max: number): number => {
         const v = value ?? fallback;
-        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer from ${min} to ${max}, got ${v}`);
+        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) fail(field, `must be an integer from ${min} to ${max}, got ${shown(v)}`);
         return v;
     };
-    if (!args || typeof args !== "object") throw new ComponentArgumentError("ProcessedQueue", name, "args", "must be the queue's arguments (an object with a consumer)");
+    if (!args || typeof args !== "object") throw new ComponentArgumentError("ProcessedQueue", name, "args", `must be the queue's arguments (an object with a consumer), got ${shown(args)}`);
     // The consumer is checked here, with the names the caller wrote (consumer.memorySize, ...), not
     // by the ServerlessFunction once the queue component is registered.
-    checkFunctionArgs("ProcessedQueue", name, args.consumer, "consumer");
-    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    checkFunctionArgs("ProcessedQueue", name, args.consumer, "consumer", CONSUMER_OWNED_FIELDS);
+    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
     }
+    checkKind(fail, "fifo", args.fifo, "boolean", false);
+    checkKind(fail, "contentBasedDeduplication", args.contentBasedDeduplication, "boolean", false);
+    checkStringMap(fail, "tags", args.tags);
+    checkTransforms(fail, "transforms", args.transforms, QUEUE_TRANSFORMS, { consumer: FUNCTION_TRANSFORMS });
 
     const fifo = args.fifo ?? false;
     if (args.contentBasedDeduplication !== undefined && !fifo) fail("contentBasedDeduplication", "applies to FIFO queues only (set fifo: true)");
@@ -187,14 +223,16 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
         fail("dlqRetentionSeconds", `(${dlqRetentionSeconds} s) must be longer than retentionSeconds (${retentionSeconds} s): a moved message keeps its original enqueue time`);
     }
 
+    checkKind(fail, "encryption", args.encryption, "object", false);
     const encryption: QueueEncryption = args.encryption ?? { type: "sqs-managed" };
-    if (encryption.type !== "sqs-managed" && encryption.type !== "kms") fail("encryption.type", `must be "sqs-managed" or "kms", got "${(encryption as any).type}"`);
+    if (encryption.type !== "sqs-managed" && encryption.type !== "kms") fail("encryption.type", `must be "sqs-managed" or "kms", got ${shown((encryption as any).type)}`);
     if (encryption.type === "kms") {
         const key = encryption.keyArn;
+        if (key !== undefined && !isDeferred(key) && typeof key !== "string") fail("encryption.keyArn", `must be a KMS key ARN, got ${shown(key)}`);
         if (isAwsManagedSqsKey(key)) {
             fail(
                 "encryption.keyArn",
-                `"${key}" is the AWS-managed SQS key: EventBridge cannot send to a queue encrypted with it (its key policy cannot grant events.amazonaws.com kms:GenerateDataKey). Use { type: "sqs-managed" } or a customer-managed key`,
+                `"${key}" is the AWS-managed SQS key: EventBridge cannot send to a queue encrypted with it (its key policy cannot grant events.amazonaws.com kms:GenerateDataKey), and a ProcessedQueue is meant to be routed to from EventBridge. Use { type: "sqs-managed" } (keys managed by SQS, no key policy) or a customer-managed key`,
             );
         }
         if (typeof key === "string" && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(key)) {
@@ -204,6 +242,10 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
     }
 
     checkAlarmSettings("ProcessedQueue", name, args.alarms, { alarms: PROCESSED_QUEUE_ALARMS });
+    const topic = args.alarmTopicArn;
+    if (topic !== undefined && !isDeferred(topic) && (typeof topic !== "string" || topic === "")) fail("alarmTopicArn", `must be an SNS topic ARN, got ${shown(topic)}`);
+    // Without a topic no alarm is created: settings given anyway would be ignored without a word.
+    if (args.alarms !== undefined && !topic) fail("alarmTopicArn", "is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)");
     return {
         fifo,
         contentBasedDeduplication: fifo ? (args.contentBasedDeduplication ?? true) : false,
@@ -330,7 +372,8 @@ export class ProcessedQueue extends pulumi.ComponentResource {
                       }
                     : undefined,
                 tags: args.tags,
-                transforms: args.transforms?.consumer,
+                // Both, never one silently: the consumer's own transforms, then the queue's transforms.consumer.
+                transforms: chainFunctionTransforms(args.consumer.transforms, args.transforms?.consumer),
             },
             { parent: this },
         );

@@ -3,8 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
 import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
-import { checkFunctionArgs, FUNCTION_ALARMS, FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
+import { checkFunctionArgs, ComponentOwnedFields, FUNCTION_ALARMS, FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -13,10 +14,36 @@ const METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 export interface QueryRoute {
     /** HTTP method of the route. */
     method: HttpMethod;
-    /** Path with `{param}` segments, e.g. `/restaurant/{id}`. */
+    /**
+     * Path with `{param}` segments, e.g. `/restaurant/{id}`; the last segment may be a greedy
+     * `{name+}` (e.g. `/files/{proxy+}`), which matches the rest of the path, as HTTP APIs allow.
+     */
     path: string;
-    /** The function serving the route: callback factory, permissions, environment, sizing. */
-    handler: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags">;
+    /**
+     * The function serving the route: callback factory, permissions, environment, sizing. Log
+     * retention, tags and alarms are the API's (`logRetentionDays`, `tags`, `alarms.functions`) and
+     * apply to every route's function: setting them here is an error, never silently overwritten.
+     */
+    handler: Omit<ServerlessFunctionArgs, "logRetentionDays" | "tags" | "alarms">;
+}
+
+/** What a route's handler may not set itself, and where the caller sets it instead. */
+const ROUTE_OWNED_FIELDS: ComponentOwnedFields = {
+    alarms: "is not taken per route: the API's alarms.functions (with alarms.topicArn) set the alarms of every route's function",
+    logRetentionDays: "is not taken per route: the API's logRetentionDays sets the retention of every route's log group",
+    tags: "is not taken per route: the API's tags are put on every route's function, role and log group",
+};
+
+/**
+ * A route path as HTTP APIs take it: `/`-separated segments, each literal or a `{param}`, and the
+ * last one may be a greedy `{param+}` (API Gateway: "The greedy path variable must be at the end of
+ * the resource path").
+ */
+export const ROUTE_PATH = /^(\/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9_]*\}))*(\/\{[A-Za-z][A-Za-z0-9_]*\+\})?$/;
+
+/** Whether a route path is one HTTP APIs accept (see ROUTE_PATH), with at least one segment. */
+export function isRoutePath(path: unknown): boolean {
+    return typeof path === "string" && path.length > 1 && ROUTE_PATH.test(path);
 }
 
 /** The API's own alarms by settings key, with the evaluation periods their specs default to. */
@@ -100,6 +127,9 @@ export const ACCESS_LOG_FORMAT = JSON.stringify({
 
 /** Validates the routes, their handlers included, before any resource exists, naming the offending route. */
 function checkRoutes(name: string, routes: Record<string, QueryRoute>): void {
+    if (routes !== undefined && (routes === null || typeof routes !== "object" || Array.isArray(routes))) {
+        throw new ComponentArgumentError("QueryApi", name, "routes", `must be an object of routes by name ({ <name>: { method, path, handler } }), got ${shown(routes)}`);
+    }
     const entries = Object.entries(routes ?? {});
     if (entries.length === 0) throw new ComponentArgumentError("QueryApi", name, "routes", "must declare at least one route");
     const seen = new Map<string, string>();
@@ -108,32 +138,41 @@ function checkRoutes(name: string, routes: Record<string, QueryRoute>): void {
         if (!/^[a-z][a-zA-Z0-9-]{0,39}$/.test(routeName)) {
             throw new ComponentArgumentError("QueryApi", name, field, "name must start with a lower-case letter and hold at most 40 letters, digits or dashes");
         }
-        if (!route || typeof route !== "object") throw new ComponentArgumentError("QueryApi", name, field, "must be a route ({ method, path, handler })");
+        if (!route || typeof route !== "object" || Array.isArray(route)) throw new ComponentArgumentError("QueryApi", name, field, `must be a route ({ method, path, handler }), got ${shown(route)}`);
         if (!METHODS.includes(route.method)) {
-            throw new ComponentArgumentError("QueryApi", name, `${field}.method`, `must be one of ${METHODS.join(", ")}, got "${route.method}"`);
+            throw new ComponentArgumentError("QueryApi", name, `${field}.method`, `must be one of ${METHODS.join(", ")}, got ${shown(route.method)}`);
         }
-        if (!/^(\/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9_]*\}))+$/.test(route.path ?? "")) {
-            throw new ComponentArgumentError("QueryApi", name, `${field}.path`, `must be /segments with {param} placeholders, got "${route.path}"`);
+        if (!isRoutePath(route.path)) {
+            throw new ComponentArgumentError(
+                "QueryApi",
+                name,
+                `${field}.path`,
+                `must be /segments, each literal or a {param} placeholder, with an optional greedy {param+} as the last one, got ${shown(route.path)}`,
+            );
         }
         const key = `${route.method} ${route.path}`;
         if (seen.has(key)) throw new ComponentArgumentError("QueryApi", name, `${field}`, `repeats route key "${key}" of routes.${seen.get(key)}`);
         seen.set(key, routeName);
-        checkFunctionArgs("QueryApi", name, route.handler, `${field}.handler`);
+        checkFunctionArgs("QueryApi", name, route.handler, `${field}.handler`, ROUTE_OWNED_FIELDS);
     }
 }
 
 /** Validates the stage and API settings (throttling, CORS, log retention) before any resource exists. */
 function checkApiSettings(name: string, args: QueryApiArgs): void {
-    const fail = (field: string, message: string): never => {
+    const fail: Fail = (field, message) => {
         throw new ComponentArgumentError("QueryApi", name, field, message);
     };
-    const rate = args.throttling?.rateLimit;
-    if (typeof rate === "number" && !(Number.isFinite(rate) && rate >= 0)) fail("throttling.rateLimit", `must be a number of requests per second >= 0, got ${rate}`);
-    const burst = args.throttling?.burstLimit;
-    if (typeof burst === "number" && !(Number.isInteger(burst) && burst >= 0)) fail("throttling.burstLimit", `must be a whole number of requests >= 0, got ${burst}`);
-    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    checkKind(fail, "throttling", args.throttling, "object", false);
+    const rate = args.throttling?.rateLimit as number;
+    if (checkKind(fail, "throttling.rateLimit", rate, "number") && !(Number.isFinite(rate) && rate >= 0)) fail("throttling.rateLimit", `must be a number of requests per second >= 0, got ${shown(rate)}`);
+    const burst = args.throttling?.burstLimit as number;
+    if (checkKind(fail, "throttling.burstLimit", burst, "number") && !(Number.isInteger(burst) && burst >= 0)) fail("throttling.burstLimit", `must be a whole number of requests >= 0, got ${shown(burst)}`);
+    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
     }
+    checkKind(fail, "detailedMetrics", args.detailedMetrics, "boolean", false);
+    checkStringMap(fail, "tags", args.tags);
+    checkTransforms(fail, "transforms", args.transforms, ["api", "stage", "accessLogGroup", "integration", "route", "permission"]);
     if (args.corsAllowOrigins !== undefined && !Array.isArray(args.corsAllowOrigins)) fail("corsAllowOrigins", `must be a list of origins, got ${JSON.stringify(args.corsAllowOrigins)}`);
     (args.corsAllowOrigins ?? []).forEach((origin, i) => {
         if (!isCorsOrigin(origin)) fail(`corsAllowOrigins[${i}]`, `${CORS_ORIGIN_RULE}, got ${JSON.stringify(origin)}`);
@@ -165,6 +204,7 @@ export class QueryApi extends pulumi.ComponentResource {
     private readonly logicalName: string;
 
     constructor(name: string, args: QueryApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        if (!args || typeof args !== "object") throw new ComponentArgumentError("QueryApi", name, "args", `must be the API's arguments (an object with routes), got ${shown(args)}`);
         checkRoutes(name, args.routes);
         checkApiSettings(name, args);
         checkAlarmSettings("QueryApi", name, args.alarms, { alarms: QUERY_API_ALARMS, topicArn: true, nested: { functions: FUNCTION_ALARMS } });
@@ -307,7 +347,9 @@ export class QueryApi extends pulumi.ComponentResource {
                 threshold: 2000,
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 evaluationPeriods: QUERY_API_ALARMS.latencyP99Ms.evaluationPeriods,
-                // Keep the last state through quiet periods rather than flapping to OK.
+                // A latency percentile: minutes without requests are left out of the evaluation rather than
+                // counted as fast, so slow responses alarm under sparse traffic too. A range with no request
+                // at all moves it to INSUFFICIENT_DATA, which notifies nobody (actions are on ALARM and OK).
                 treatMissingData: "missing",
             }, alarms.latencyP99Ms, tags),
         ];

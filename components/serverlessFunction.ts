@@ -6,6 +6,7 @@ import { AlarmCatalog, AlarmDestination, AlarmSettings, checkAlarmSettings, crea
 import { isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
 
 /** The alarms of one function; created only when `topicArn` is given. */
 export interface FunctionAlarmArgs extends AlarmDestination {
@@ -57,7 +58,7 @@ export interface ServerlessFunctionArgs {
     /**
      * More packages to leave out of the uploaded archive, added to the ones always left out: the
      * `@aws-sdk/*` packages of the program's package.json, which the Lambda Node.js runtime already
-     * provides. Default none.
+     * provides, and this library ({@link LIBRARY_PACKAGE_NAME}, deployment-time only). Default none.
      */
     excludePackages?: string[];
     /** Tags on the function, its role and its log group. Default none. */
@@ -87,39 +88,129 @@ export function runtimeProvidedPackages(packageJsonPath = path.resolve("package.
     }
 }
 
+/**
+ * The npm name of this library (test/reuse/pack.test.ts checks it against package.json). The library
+ * is needed at deployment time only, so no function of a consumer's program uploads it. Its
+ * package.json says so (`"pulumi": { "runtimeDependencies": {} }`), but Pulumi reads the installed
+ * tree through npm's hidden lockfile (`node_modules/.package-lock.json`), which drops that field: the
+ * package would then be uploaded with every dependency it has (~35 MB per function). Naming it in
+ * `codePathOptions.extraExcludePackages` is what Pulumi always honours: its walk
+ * (@pulumi/pulumi runtime/closure/codePaths.js, addPackageAndDependenciesToSet) stops at an excluded
+ * package before recursing, so the library's own dependencies are uploaded only when the program's
+ * package.json lists them itself (or another uploaded package needs them). In this repository the
+ * program is the library (the root package, which Pulumi reads directly, never excludes), so its own
+ * handlers' dependencies are still uploaded.
+ */
+export const LIBRARY_PACKAGE_NAME = "@bellyfed/platform";
+
+/**
+ * What a function's archive leaves out: the runtime-provided `@aws-sdk/*` packages of the program's
+ * package.json, this library, and the caller's `excludePackages`.
+ */
+export function excludedPackages(extra: string[] = [], packageJsonPath?: string): string[] {
+    return [...new Set([...runtimeProvidedPackages(packageJsonPath), LIBRARY_PACKAGE_NAME, ...extra])];
+}
+
 /** The settings of a function that other components derive values from, after defaults. */
 export interface CheckedFunctionArgs {
     timeoutSeconds: number;
 }
 
+/** The children of a ServerlessFunction that `transforms` can change. */
+export const FUNCTION_TRANSFORMS = ["role", "policy", "logGroup", "function"] as const;
+
+/**
+ * Fields of a function's arguments that a component building the function sets itself (QueryApi per
+ * route, ProcessedQueue's consumer), each with where the caller sets it instead. Given anyway (plain
+ * JavaScript has no type to omit them), they would be overwritten without a word: they are rejected.
+ */
+export type ComponentOwnedFields = Partial<Record<keyof ServerlessFunctionArgs, string>>;
+
 /**
  * Checks a function's arguments before anything is registered, for ServerlessFunction and for the
  * components that build one (QueryApi per route, ProcessedQueue's consumer), which pass their own
  * component name and the field prefix (`routes.<route>.handler`, `consumer`) so the error names the
- * argument the caller wrote. Values that are Outputs are checked by AWS at deploy time instead.
+ * argument the caller wrote, and the fields they set themselves (`owned`). Plain values are checked
+ * for their type too (a `"512"` where a number belongs fails, naming the field); values that are
+ * Outputs are checked by AWS at deploy time instead.
  */
-export function checkFunctionArgs(component: string, name: string, args: Partial<ServerlessFunctionArgs> | undefined, prefix = ""): CheckedFunctionArgs {
-    const fail = (field: string, message: string): never => {
+export function checkFunctionArgs(
+    component: string,
+    name: string,
+    args: Partial<ServerlessFunctionArgs> | undefined,
+    prefix = "",
+    owned: ComponentOwnedFields = {},
+): CheckedFunctionArgs {
+    const fail: Fail = (field, message) => {
         throw new ComponentArgumentError(component, name, prefix ? `${prefix}.${field}` : field, message);
     };
-    if (!args || typeof args !== "object") {
-        throw new ComponentArgumentError(component, name, prefix || "args", "must be the function's arguments (an object with a callbackFactory)");
+    if (!args || typeof args !== "object" || Array.isArray(args)) {
+        throw new ComponentArgumentError(component, name, prefix || "args", `must be the function's arguments (an object with a callbackFactory), got ${shown(args)}`);
     }
-    if (typeof args.callbackFactory !== "function") fail("callbackFactory", "must be a callback factory function");
+    for (const [field, instead] of Object.entries(owned) as [keyof ServerlessFunctionArgs, string][]) {
+        if (args[field] !== undefined) fail(field, instead);
+    }
+    if (typeof args.callbackFactory !== "function") {
+        fail("callbackFactory", `must be a callback factory function${args.callbackFactory === undefined ? "" : `, got ${shown(args.callbackFactory)}`}`);
+    }
     const timeoutSeconds = args.timeoutSeconds ?? 10;
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) fail("timeoutSeconds", `must be an integer from 1 to 900, got ${timeoutSeconds}`);
-    const memory = args.memorySize;
-    if (typeof memory === "number" && !(Number.isInteger(memory) && memory >= LAMBDA_MEMORY_MB.min && memory <= LAMBDA_MEMORY_MB.max)) {
-        fail("memorySize", `must be an integer from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max} (MB), got ${memory}`);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 900) fail("timeoutSeconds", `must be an integer from 1 to 900, got ${shown(timeoutSeconds)}`);
+    const memory = args.memorySize as number;
+    if (checkKind(fail, "memorySize", memory, "number") && !(Number.isInteger(memory) && memory >= LAMBDA_MEMORY_MB.min && memory <= LAMBDA_MEMORY_MB.max)) {
+        fail("memorySize", `must be an integer from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max} (MB), got ${shown(memory)}`);
     }
-    if (typeof args.logRetentionDays === "number" && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${args.logRetentionDays}`);
+    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
+        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
+    }
+    // A CallbackFunction is serialized JavaScript: only a Node.js runtime can run it.
+    if (checkKind(fail, "runtime", args.runtime, "string", false) && !/^nodejs\d+\.x$/.test(args.runtime!)) {
+        fail("runtime", `must be a Lambda Node.js runtime (nodejs<version>.x, e.g. "nodejs22.x"), got ${shown(args.runtime)}`);
     }
     if (args.architecture !== undefined && args.architecture !== "arm64" && args.architecture !== "x86_64") {
-        fail("architecture", `must be "arm64" or "x86_64", got ${JSON.stringify(args.architecture)}`);
+        fail("architecture", `must be "arm64" or "x86_64", got ${shown(args.architecture)}`);
     }
+    const reserved = args.reservedConcurrentExecutions;
+    if (checkKind(fail, "reservedConcurrentExecutions", reserved, "number") && !(Number.isInteger(reserved) && (reserved as number) >= -1)) {
+        fail("reservedConcurrentExecutions", `must be a whole number of executions >= 0 (or -1: no reservation), got ${shown(reserved)}`);
+    }
+    checkStringMap(fail, "environment", args.environment);
+    checkStringMap(fail, "tags", args.tags);
+    if (checkKind(fail, "policyStatements", args.policyStatements, "array", false)) {
+        args.policyStatements!.forEach((statement, i) => {
+            if (!isDeferred(statement) && (typeof statement !== "object" || statement === null || Array.isArray(statement))) {
+                fail(`policyStatements[${i}]`, `must be an IAM statement ({ Effect, Action, Resource }), got ${shown(statement)}`);
+            }
+        });
+    }
+    if (checkKind(fail, "excludePackages", args.excludePackages, "array", false)) {
+        args.excludePackages!.forEach((pkg, i) => {
+            if (typeof pkg !== "string" || pkg === "") fail(`excludePackages[${i}]`, `must be a package name, got ${shown(pkg)}`);
+        });
+    }
+    checkTransforms(fail, "transforms", args.transforms, FUNCTION_TRANSFORMS);
     checkAlarmSettings(component, name, args.alarms, { alarms: FUNCTION_ALARMS, topicArn: true }, prefix ? `${prefix}.alarms` : "alarms");
     return { timeoutSeconds };
+}
+
+/**
+ * Both transforms of each child, `first` then `second`: a component passes its caller's transforms of
+ * the function it builds this way when they come from two places (ProcessedQueue: `consumer.transforms`
+ * and `transforms.consumer`), so neither is lost.
+ */
+export function chainFunctionTransforms(
+    first: ServerlessFunctionArgs["transforms"],
+    second: ServerlessFunctionArgs["transforms"],
+): ServerlessFunctionArgs["transforms"] {
+    if (!first) return second;
+    if (!second) return first;
+    const chained: Record<string, (args: any) => any> = {};
+    for (const key of FUNCTION_TRANSFORMS) {
+        const a = first[key] as ((args: any) => any) | undefined;
+        const b = second[key] as ((args: any) => any) | undefined;
+        if (a && b) chained[key] = (args) => b(a(args));
+        else if (a || b) chained[key] = (a ?? b)!;
+    }
+    return chained as ServerlessFunctionArgs["transforms"];
 }
 
 /**
@@ -200,7 +291,7 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                     // System logs at INFO: Lambda's START/REPORT platform lines (duration, billed duration, max
                     // memory, init duration) are INFO; WARN would drop them.
                     loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: "INFO", systemLogLevel: "INFO" },
-                    codePathOptions: { extraExcludePackages: [...new Set([...runtimeProvidedPackages(), ...(args.excludePackages ?? [])])] },
+                    codePathOptions: { extraExcludePackages: excludedPackages(args.excludePackages) },
                     tags: args.tags,
                 },
                 args.transforms?.function,
@@ -244,7 +335,11 @@ export class ServerlessFunction extends pulumi.ComponentResource {
                 threshold: Math.round(this.timeoutSeconds * 1000 * (durationPercent / 100)),
                 comparisonOperator: "GreaterThanOrEqualToThreshold",
                 evaluationPeriods: FUNCTION_ALARMS.durationP99PercentOfTimeout.evaluationPeriods,
-                treatMissingData: "notBreaching",
+                // A latency percentile: minutes without invocations are left out of the evaluation rather
+                // than counted as fast, so slow invocations alarm under sparse traffic too (as notBreaching,
+                // any quiet minute among the 3 would keep it OK). A range with no invocation at all moves it
+                // to INSUFFICIENT_DATA, which notifies nobody (actions are on ALARM and OK).
+                treatMissingData: "missing",
             }, { ...alarms.durationP99PercentOfTimeout, threshold: undefined }, tags),
         ];
         return created.filter((a): a is aws.cloudwatch.MetricAlarm => a !== undefined);

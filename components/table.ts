@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
+import { checkKind, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
 
 /** Operations whose SystemErrors the table's alarm sums (a metric-math alarm holds at most 10 metrics). */
 export const TABLE_ALARM_OPERATIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "TransactWriteItems", "BatchGetItem", "BatchWriteItem"];
@@ -59,17 +60,23 @@ export class Table extends pulumi.ComponentResource {
     private readonly logicalName: string;
 
     constructor(name: string, args: TableArgs, opts?: pulumi.ComponentResourceOptions) {
-        if (args?.hashKey === undefined || args.hashKey === "") {
-            throw new ComponentArgumentError("Table", name, "hashKey", "is required: the partition key attribute name");
-        }
+        const fail: Fail = (field, message) => {
+            throw new ComponentArgumentError("Table", name, field, message);
+        };
+        if (args?.hashKey === undefined || args.hashKey === "") fail("hashKey", "is required: the partition key attribute name");
         for (const field of ["hashKey", "rangeKey", "ttlAttribute"] as const) {
             const value = args[field];
-            if (value !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(value)) {
-                throw new ComponentArgumentError("Table", name, field, `must be 1-255 characters of A-Z a-z 0-9 _ . -, got "${value}"`);
+            if (value !== undefined && (typeof value !== "string" || !/^[A-Za-z0-9_.-]{1,255}$/.test(value))) {
+                fail(field, `must be 1-255 characters of A-Z a-z 0-9 _ . -, got ${shown(value)}`);
             }
         }
+        checkKind(fail, "pointInTimeRecovery", args.pointInTimeRecovery, "boolean");
+        checkKind(fail, "deletionProtection", args.deletionProtection, "boolean");
+        checkKind(fail, "kmsKeyArn", args.kmsKeyArn, "string");
+        checkStringMap(fail, "tags", args.tags);
+        checkTransforms(fail, "transforms", args.transforms, ["table"]);
         if (args.rangeKey !== undefined && args.rangeKey === args.hashKey) {
-            throw new ComponentArgumentError("Table", name, "rangeKey", `must differ from hashKey ("${args.hashKey}"): a key attribute is declared once`);
+            fail("rangeKey", `must differ from hashKey ("${args.hashKey}"): a key attribute is declared once`);
         }
         checkAlarmSettings("Table", name, args.alarms, { alarms: TABLE_ALARMS, topicArn: true });
         super("bellyfed:data:Table", name, {}, opts);

@@ -17,20 +17,26 @@ import { queuesCommand } from "./commands/queues";
 import { MAX_METRIC_DAYS, rulesCleanup, rulesCommand } from "./commands/rules";
 import { CommonOptions, Ctx, OpsIO } from "./context";
 import { EXIT_OK, UsageError } from "./errors";
-import { checkStack, findProjectDir, projectStacks } from "./stacks";
+import {
+    BIN_INVOCATION,
+    CHECKOUT_INVOCATION,
+    commandHelp,
+    commandHelpDocument,
+    generalHelp,
+    generalHelpDocument,
+    groupHelp,
+    groupHelpDocument,
+    HelpContext,
+    HelpSpec,
+    OptionSpec,
+} from "./help";
+import { checkStack, findProjectDir } from "./stacks";
 
 export type { OpsIO } from "./context";
 
-type OptionSpec = { type: "string" | "boolean"; short?: string; help: string; value?: string };
 type Values = Record<string, string | boolean | undefined>;
 
-interface CommandSpec {
-    name: string;
-    summary: string;
-    usage: string;
-    description: string;
-    examples: string[];
-    options: Record<string, OptionSpec>;
+interface CommandSpec extends HelpSpec {
     /** Names of the positional arguments after the command words (all optional to the parser). */
     positionals: string[];
     /** false: the command never needs a stack (pattern test). */
@@ -88,7 +94,7 @@ const COMMANDS: CommandSpec[] = [
             "ApproximateAgeOfOldestMessage), its DLQ and target-DLQ depth, and a verdict. Exit 1 when any queue is unhealthy:\n" +
             "a DLQ or target DLQ holds messages, the oldest message is older than --max-age, or --max-depth or more wait\n" +
             "(default: the stack's queue-depth alarm threshold). --watch discovers the queues once, then refreshes their counts.",
-        examples: ["npm run ops -- queues --stack prod", "npm run ops -- queues --stack prod --watch --interval 30", "npm run ops -- queues --local http://localhost:3000 --json"],
+        examples: ["queues --stack prod", "queues --stack prod --watch --interval 30", "queues --local http://localhost:3000 --json"],
         options: {
             watch: { type: "boolean", help: "refresh until Ctrl-C" },
             interval: { type: "string", value: "S", help: "seconds between refreshes with --watch (default 10)" },
@@ -126,9 +132,9 @@ const COMMANDS: CommandSpec[] = [
             "ApproximateReceiveCount (the DLQ has no redrive policy, so nothing moves because of it). Prints the count per\n" +
             "group, samples, and how many messages were left unread. Exit 1 when poison (invalid) messages are found.",
         examples: [
-            "npm run ops -- dlq inspect analytics-queue --stack prod",
-            "npm run ops -- dlq inspect analytics-queue --stack prod --max 500 --json",
-            "npm run ops -- dlq inspect analytics-queue --stack prod --target-dlq",
+            "dlq inspect analytics-queue --stack prod",
+            "dlq inspect analytics-queue --stack prod --max 500 --json",
+            "dlq inspect analytics-queue --stack prod --target-dlq",
         ],
         options: {
             max: { type: "string", value: "N", help: "most messages to read (default 100)" },
@@ -163,10 +169,10 @@ const COMMANDS: CommandSpec[] = [
             "reported as a possible duplicate (the consumer counts an event id once). --dry-run checks and counts without\n" +
             "moving anything. Exit 1 if a check fails, the task fails, or messages are left, unread or not moved cleanly.",
         examples: [
-            "npm run ops -- dlq redrive analytics-queue --stack prod --dry-run",
-            "npm run ops -- dlq redrive analytics-queue --stack prod --max-per-second 50",
-            "npm run ops -- dlq redrive analytics-queue --stack prod --only-valid",
-            "npm run ops -- dlq redrive analytics-queue --stack prod --target-dlq --only-valid",
+            "dlq redrive analytics-queue --stack prod --dry-run",
+            "dlq redrive analytics-queue --stack prod --max-per-second 50",
+            "dlq redrive analytics-queue --stack prod --only-valid",
+            "dlq redrive analytics-queue --stack prod --target-dlq --only-valid",
         ],
         options: {
             "only-valid": { type: "boolean", help: "move only messages that pass validation; leave poison ones in the DLQ" },
@@ -204,7 +210,7 @@ const COMMANDS: CommandSpec[] = [
             "EventBusName + RuleName; RuleName alone for the default bus) over --days. Flags rules with no matches in the\n" +
             "window, rules the stack does not declare (no bellyfed:rule tag), disabled rules, targets without a DLQ and failed\n" +
             "invocations; notes when CloudWatch has no datapoint for any rule. Exit 1 when anything is flagged.",
-        examples: ["npm run ops -- rules --stack prod --days 30", "npm run ops -- rules --stack dev --json"],
+        examples: ["rules --stack prod --days 30", "rules --stack dev --json"],
         options: {
             days: { type: "string", value: "N", help: `metrics window in days, 1-${MAX_METRIC_DAYS} (default 14)` },
             bus: BUS,
@@ -223,7 +229,7 @@ const COMMANDS: CommandSpec[] = [
             "deleting them (RemoveTargets, then DeleteRule). Without a terminal it refuses unless --yes is given (exit 2).\n" +
             "When CloudWatch returned no datapoint for any rule of the bus (wrong region, or metrics missing), \"no matches\"\n" +
             "proves nothing: it refuses (exit 1) unless --allow-no-metrics is given. AWS only.",
-        examples: ["npm run ops -- rules cleanup --unused --days 30 --stack prod --dry-run", "npm run ops -- rules cleanup --unused --days 30 --stack prod --yes"],
+        examples: ["rules cleanup --unused --days 30 --stack prod --dry-run", "rules cleanup --unused --days 30 --stack prod --yes"],
         options: {
             unused: { type: "boolean", help: "select rules with no matches over --days (required)" },
             days: { type: "string", value: "N", help: `window in days, 1-${MAX_METRIC_DAYS} (default 14)` },
@@ -254,8 +260,8 @@ const COMMANDS: CommandSpec[] = [
             "as EventBridge would. --aws also calls EventBridge's TestEventPattern and reports a disagreement. A malformed\n" +
             "pattern is an error naming the field (exit 2). Exit 0 on a match, 1 on no match or a disagreement.",
         examples: [
-            `npm run ops -- pattern test --pattern '{"detail-type":["RestaurantViewed"]}' --event @event.json`,
-            `npm run ops -- pattern test --pattern @pattern.json --event @event.json --aws --region eu-west-1`,
+            `pattern test --pattern '{"detail-type":["RestaurantViewed"]}' --event @event.json`,
+            `pattern test --pattern @pattern.json --event @event.json --aws --region eu-west-1`,
         ],
         options: {
             pattern: { type: "string", value: "JSON|@FILE", help: "the event pattern" },
@@ -278,8 +284,8 @@ const COMMANDS: CommandSpec[] = [
             "that fails validation (to test the poison-message path). With --local it publishes to the local runtime's\n" +
             "EventBridge endpoint.",
         examples: [
-            `npm run ops -- events put RestaurantViewed --stack dev --detail '{"version":1,"restaurantId":"r-1","viewedAt":"2024-05-01T12:00:00Z","requestId":"ops-test"}'`,
-            "npm run ops -- events put RestaurantViewed --local http://localhost:3000 --detail @detail.json",
+            `events put RestaurantViewed --stack dev --detail '{"version":1,"restaurantId":"r-1","viewedAt":"2024-05-01T12:00:00Z","requestId":"ops-test"}'`,
+            "events put RestaurantViewed --local http://localhost:3000 --detail @detail.json",
         ],
         options: {
             detail: { type: "string", value: "JSON|@FILE", help: "the event's detail" },
@@ -333,51 +339,6 @@ function findCommand(argv: string[]): { spec?: CommandSpec; words: string[]; res
     return { spec: COMMANDS.find((c) => c.name === name), words, rest };
 }
 
-function optionLines(options: Record<string, OptionSpec>): string[] {
-    const entries = Object.entries(options).map(([k, s]) => [`${s.short ? `-${s.short}, ` : ""}--${k}${s.value ? ` ${s.value}` : ""}`, s.help]);
-    const width = Math.max(...entries.map(([f]) => f.length));
-    return entries.map(([f, h]) => `  ${f.padEnd(width)}  ${h}`);
-}
-
-export function generalHelp(projectDir?: string): string {
-    const width = Math.max(...COMMANDS.map((c) => c.name.length));
-    const stacks = projectDir ? `Stacks (Pulumi.<stack>.yaml in ${projectDir}): ${projectStacks(projectDir).join(", ") || "none"}` : "Stacks: no Pulumi project here (no Pulumi.yaml in or above the current directory): --stack NAME is the stack tag's value";
-    return [
-        "Usage: npm run ops -- <command> [options]     (or: bellyfed-ops <command> [options])",
-        "",
-        "Operations on a deployed stack (AWS: standard credential chain and region) or on the local runtime (--local URL).",
-        "",
-        "Commands:",
-        ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-        "",
-        "Examples:",
-        ...COMMANDS.map((c) => `  ${c.examples[0]}`),
-        "",
-        "Options for every command:",
-        ...optionLines(COMMON),
-        "",
-        "Exit codes: 0 success, 1 a failed check (unhealthy queue, poison messages, disagreement, partial failure),",
-        "2 bad usage (unknown command or flag, missing argument, malformed JSON or pattern, unknown stack or queue,",
-        "missing credentials). `<command> --help` shows a command's options. With --json a failure is still one JSON",
-        'document on stdout: {"error": {"message": "...", "exitCode": N}}.',
-        stacks,
-    ].join("\n");
-}
-
-export function commandHelp(spec: CommandSpec): string {
-    return [
-        `Usage: npm run ops -- ${spec.usage}`,
-        "",
-        spec.description,
-        "",
-        "Options:",
-        ...optionLines({ ...spec.options, ...COMMON }),
-        "",
-        "Examples:",
-        ...spec.examples.map((e) => `  ${e}`),
-    ].join("\n");
-}
-
 function parseFor(spec: CommandSpec, rest: string[]): { values: Values; positionals: string[] } {
     const options = { ...COMMON, ...spec.options };
     const config = Object.fromEntries(Object.entries(options).map(([k, s]) => [k, s.short ? { type: s.type, short: s.short } : { type: s.type }]));
@@ -398,38 +359,43 @@ export function errorDocument(message: string, exitCode: number): { error: { mes
 export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
     const stderr = io.stderr ?? process.stderr;
     const stdout = io.stdout ?? process.stdout;
+    const invocation = io.invocation ?? CHECKOUT_INVOCATION;
     const { spec, words, rest } = findCommand(argv);
     // Guessed before parsing, so that a usage error is a JSON document too; the parsed flag decides after.
     let json = rest.includes("--json");
     let command = spec?.name ?? "";
-    const projectDir = () => findProjectDir(io.cwd ?? process.cwd());
+    const help = (): HelpContext => ({ invocation, commands: COMMANDS, common: COMMON, groups: GROUPS, projectDir: findProjectDir(io.cwd ?? process.cwd()) });
+    /** Help is text, or with --json one JSON document; either way exit 0. */
+    const showHelp = (text: (ctx: HelpContext) => string, document: (ctx: HelpContext) => unknown): number => {
+        const ctx = help();
+        stdout.write(json ? `${JSON.stringify(document(ctx), null, 2)}\n` : `${text(ctx)}\n`);
+        return EXIT_OK;
+    };
+    const wantsHelp = rest.includes("--help") || rest.includes("-h");
     try {
         if (words[0] === "help") {
-            const target = COMMANDS.find((c) => c.name === words.slice(1).concat(rest.filter((r) => !r.startsWith("-"))).join(" "));
-            stdout.write(`${target ? commandHelp(target) : generalHelp(projectDir())}\n`);
-            return EXIT_OK;
+            const named = words.slice(1).concat(rest.filter((r) => !r.startsWith("-")));
+            const target = COMMANDS.find((c) => c.name === named.join(" "));
+            if (target) return showHelp((ctx) => commandHelp(target, ctx), (ctx) => commandHelpDocument(target, ctx));
+            if (named.length === 1 && GROUPS[named[0]]) return showHelp((ctx) => groupHelp(named[0], ctx), (ctx) => groupHelpDocument(named[0], ctx));
+            return showHelp(generalHelp, generalHelpDocument);
         }
         if (!spec) {
             if (words.length === 0) {
-                if (rest.includes("--help") || rest.includes("-h")) {
-                    stdout.write(`${generalHelp(projectDir())}\n`);
-                    return EXIT_OK;
-                }
+                if (wantsHelp) return showHelp(generalHelp, generalHelpDocument);
                 throw new UsageError("no command given");
             }
             const group = GROUPS[words[0]];
             if (group && words.length === 1 && words[0] !== "rules") {
+                if (wantsHelp) return showHelp((ctx) => groupHelp(words[0], ctx), (ctx) => groupHelpDocument(words[0], ctx));
                 command = "";
-                throw new UsageError(`\`${words[0]}\` needs a sub-command: ${group.map((g) => `${words[0]} ${g}`).join(", ")}`);
+                throw new UsageError(`\`${words[0]}\` needs a sub-command: ${group.map((g) => `${words[0]} ${g}`).join(", ")} (\`${invocation} ${words[0]} --help\` shows them)`);
             }
             throw new UsageError(`unknown command "${words.join(" ")}"`);
         }
         const { values, positionals } = parseFor(spec, rest);
         json = bool(values, "json");
-        if (values.help) {
-            stdout.write(`${commandHelp(spec)}\n`);
-            return EXIT_OK;
-        }
+        if (values.help) return showHelp((ctx) => commandHelp(spec, ctx), (ctx) => commandHelpDocument(spec, ctx));
         if (positionals.length > spec.positionals.length) {
             throw new UsageError(`unexpected argument "${positionals[spec.positionals.length]}"`, spec.name);
         }
@@ -449,7 +415,7 @@ export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
         stderr.write(`error: ${e.message}\n`);
         if (e instanceof UsageError) {
             const usageOf = COMMANDS.find((c) => c.name === (e.command ?? command));
-            stderr.write(`\n${usageOf ? `Usage: npm run ops -- ${usageOf.usage}\n(\`npm run ops -- ${usageOf.name} --help\` for the options)` : "Run `npm run ops -- --help` for the commands."}\n`);
+            stderr.write(`\n${usageOf ? `Usage: ${invocation} ${usageOf.usage}\n(\`${invocation} ${usageOf.name} --help\` for the options)` : `Run \`${invocation} --help\` for the commands.`}\n`);
         }
         if (json) stdout.write(`${JSON.stringify(errorDocument(e.message, e.exitCode))}\n`);
         return e.exitCode;
@@ -458,9 +424,12 @@ export async function runOps(argv: string[], io: OpsIO = {}): Promise<number> {
 
 /**
  * The process entry point (`npm run ops`, the `bellyfed-ops` bin): Ctrl-C handling, and the exit once
- * stdout and stderr are flushed (a piped --json document arrives whole).
+ * stdout and stderr are flushed (a piped --json document arrives whole). `invocation` is how the
+ * operator ran it, for the command lines help and hints print: `npm run ops` runs this file as the
+ * main module; the bin (bin/bellyfed-ops.js, installed or linked) requires it and calls main(), and
+ * an installed package has no `npm run ops`.
  */
-export function main(argv = process.argv.slice(2)): void {
+export function main(argv = process.argv.slice(2), invocation = require.main === module ? CHECKOUT_INVOCATION : BIN_INVOCATION): void {
     // The SDK's multi-line NodeVersionSupportWarning (Node 20) would bury the command's own output; this is
     // the SDK's documented switch (aws/aws-sdk-js-v3#7983). An explicit setting of the variable is kept.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -471,7 +440,7 @@ export function main(argv = process.argv.slice(2)): void {
         if (++interrupted > 1) process.exit(130);
         controller.abort();
     });
-    runOps(argv, { signal: controller.signal }).then(exitWhenFlushed);
+    runOps(argv, { signal: controller.signal, invocation }).then(exitWhenFlushed);
 }
 
 if (require.main === module) main();

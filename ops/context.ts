@@ -3,6 +3,7 @@ import * as path from "path";
 import * as readline from "readline";
 import { AwsClients, createClients } from "./aws";
 import { OpsError, UsageError } from "./errors";
+import { CHECKOUT_INVOCATION } from "./help";
 import { LocalRuntime } from "./local";
 import { PlanRun, runOfflinePlan } from "./plan";
 import { withRetry } from "./retry";
@@ -37,6 +38,11 @@ export interface OpsIO {
     planStack?: (stack: string) => Promise<PlanRun>;
     /** Base directory for `@file` arguments and where the Pulumi project (stack files) is looked up from (default process.cwd()). */
     cwd?: string;
+    /**
+     * How the operator runs the CLI, for the command lines help and hints print: `npm run ops --` (the
+     * default, a checkout) or `bellyfed-ops` (the package's bin).
+     */
+    invocation?: string;
 }
 
 export interface CommonOptions {
@@ -75,6 +81,11 @@ export class Ctx {
     /** One JSON document on stdout. */
     json(value: unknown): void {
         this.out(JSON.stringify(value, null, 2));
+    }
+
+    /** How the operator runs the CLI (`npm run ops --` or `bellyfed-ops`), for the command lines hints print. */
+    get invocation(): string {
+        return this.io.invocation ?? CHECKOUT_INVOCATION;
     }
 
     get isTTY(): boolean {

@@ -1,3 +1,4 @@
+import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { EXIT_FAILED, EXIT_USAGE, OpsError } from "./errors";
 
 /** `GET /_local/state` of the local runtime (local/). */
@@ -19,7 +20,7 @@ export interface LocalState {
         /** The EventBridge target DLQs of the routes that deliver to this queue. */
         targetDlqs?: { name: string; visible: number; inFlight?: number }[];
     }[];
-    rules: { name: string; logicalName?: string; bus?: string; matched: number; delivered?: number; failed?: number }[];
+    rules: { name: string; logicalName?: string; bus?: string; enabled?: boolean; matched: number; delivered?: number; failed?: number; tags?: Record<string, string> }[];
     functions?: { name: string; invocations?: number; errors?: number }[];
     /** The bus's name, when the runtime reports it. */
     eventBusName?: string;
@@ -36,6 +37,18 @@ export interface LocalDlq {
     queue: string;
     dlq: string;
     messages: LocalDlqMessage[];
+}
+
+/**
+ * An EventBridge client for the local runtime's EventBridge endpoint (`endpoints.eventbridge` in its
+ * state), which answers PutEvents, ListRules, DescribeRule, ListTargetsByRule and TestEventPattern.
+ * Any credentials do; one attempt (the endpoint is on this machine).
+ */
+export function localEventBridge(state: LocalState, url: string, region = "us-east-1"): { client: EventBridgeClient; endpoint: string } {
+    const endpoint = state.endpoints?.eventbridge;
+    if (!endpoint) throw new OpsError(`the local runtime at ${url} reports no EventBridge endpoint (endpoints.eventbridge in /_local/state)`);
+    const client = new EventBridgeClient({ endpoint, region, credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+    return { client, endpoint };
 }
 
 function targetQuery(targetDlq?: string): string {

@@ -49,9 +49,21 @@ export function metricsNamespace(stack: string): string {
     return `Bellyfed/${stack}`;
 }
 
+/**
+ * Packages in package.json for this repository's tooling, not for any handler: the ops CLI reads
+ * stack files with yaml (an optional dependency, which Pulumi's packager still counts as a
+ * dependency and would upload into every function).
+ */
+const TOOLING_PACKAGES = ["yaml"];
+
 /** Composes the whole platform for one stack from its validated config. */
 export function createPlatform(stack: string, config: StackConfig): Platform {
     const tags = { ...config.tags, project: "bellyfed", stack, environment: config.environment };
+    const functionSettings = (fn: keyof StackConfig["functions"]) => ({
+        memorySize: config.functions[fn].memoryMb,
+        timeoutSeconds: config.functions[fn].timeoutSeconds,
+        excludePackages: TOOLING_PACKAGES,
+    });
     const observabilityEnv = (service: string) => ({
         POWERTOOLS_SERVICE_NAME: service,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(stack),
@@ -89,8 +101,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
     const analyticsQueue = new ProcessedQueue("analytics-queue", {
         consumer: {
             callbackFactory: analyticsConsumerFactory,
-            memorySize: config.functions.analyticsConsumer.memoryMb,
-            timeoutSeconds: config.functions.analyticsConsumer.timeoutSeconds,
+            ...functionSettings("analyticsConsumer"),
             environment: { ANALYTICS_TABLE: analytics.name, ...observabilityEnv(SERVICES.analyticsConsumer) },
             policyStatements: [
                 { Sid: "CountViews", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: analytics.arn },
@@ -137,8 +148,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
                 path: "/restaurant/{id}",
                 handler: {
                     callbackFactory: restaurantQueryFactory,
-                    memorySize: config.functions.restaurantQuery.memoryMb,
-                    timeoutSeconds: config.functions.restaurantQuery.timeoutSeconds,
+                    ...functionSettings("restaurantQuery"),
                     environment: {
                         RESTAURANTS_TABLE: restaurants.name,
                         EVENT_BUS_NAME: bus.name,
@@ -155,8 +165,7 @@ export function createPlatform(stack: string, config: StackConfig): Platform {
                 path: "/restaurant/{id}/stats",
                 handler: {
                     callbackFactory: restaurantStatsFactory,
-                    memorySize: config.functions.restaurantStats.memoryMb,
-                    timeoutSeconds: config.functions.restaurantStats.timeoutSeconds,
+                    ...functionSettings("restaurantStats"),
                     environment: {
                         RESTAURANTS_TABLE: restaurants.name,
                         ANALYTICS_TABLE: analytics.name,

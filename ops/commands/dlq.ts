@@ -229,7 +229,7 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
     ctx.out(renderAnalysis(analysis).join("\n"));
     if (analysis.valid.count > 0) {
         const where = ctx.opts.local ? `--local ${ctx.opts.local}` : `--stack ${ctx.opts.stack}`;
-        ctx.out(`\nNext: \`npm run ops -- dlq redrive ${args.queue} ${where} --only-valid\` moves the ${analysis.valid.count} valid message(s) back and leaves the poison ones.`);
+        ctx.out(`\nNext: \`${ctx.invocation} dlq redrive ${args.queue} ${where} --only-valid\` moves the ${analysis.valid.count} valid message(s) back and leaves the poison ones.`);
     }
     if (releaseFailures.length) {
         ctx.err(`warning: ${releaseFailures.length} message(s) could not be made visible again; they reappear by themselves after ${args.read.visibilityTimeout}s:`);

@@ -3,6 +3,7 @@ import { buildEventCatalog, EVENT_TYPES, EventName } from "../../handlers/events
 import { Ctx } from "../context";
 import { discoverBus } from "../discovery";
 import { EXIT_FAILED, EXIT_OK, OpsError, OutcomeUnknownError, UsageError } from "../errors";
+import { localEventBridge } from "../local";
 import { formatPath } from "../validate";
 
 export interface EventsPutArgs {
@@ -82,8 +83,7 @@ async function destination(ctx: Ctx, busArg?: string): Promise<{ client: EventBr
         return { client: ctx.aws().eventBridge, bus, target: "AWS" };
     }
     const state = await ctx.local().state();
-    const endpoint = state.endpoints?.eventbridge;
-    if (!endpoint) throw new OpsError(`the local runtime at ${ctx.opts.local} reports no EventBridge endpoint (endpoints.eventbridge in /_local/state)`);
+    const { client, endpoint } = localEventBridge(state, ctx.opts.local, ctx.opts.region);
     const ruleBuses = [...new Set((state.rules ?? []).map((r) => r.bus).filter((b): b is string => Boolean(b)))];
     let bus = busArg ?? state.eventBusName ?? (ruleBuses.length === 1 ? ruleBuses[0] : undefined);
     if (!bus) {
@@ -92,6 +92,5 @@ async function destination(ctx: Ctx, busArg?: string): Promise<{ client: EventBr
         bus = plan.outputs.eventBusName;
         if (typeof bus !== "string") throw new OpsError(`cannot tell the local bus's name (the plan of stack ${state.stack} has no eventBusName output); pass --bus NAME`);
     }
-    const client = new EventBridgeClient({ endpoint, region: ctx.opts.region ?? "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
     return { client, bus, target: `local ${endpoint}` };
 }

@@ -1,8 +1,9 @@
 import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { DeleteRuleCommand, ListRulesCommand, RemoveTargetsCommand } from "@aws-sdk/client-eventbridge";
+import { DeleteRuleCommand, ListRulesCommand, ListTargetsByRuleCommand, RemoveTargetsCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
 import { Ctx } from "../context";
 import { BusRule, describeDeclaration, discoverBus, discoverRules, findDeclaration, listTargets, TAG_RULE, TAG_STACK } from "../discovery";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OpsError, OutcomeUnknownError, UsageError } from "../errors";
+import { localEventBridge } from "../local";
 import { plural, table, truncate } from "../render";
 
 export interface TargetReport {
@@ -106,12 +107,7 @@ export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | u
     const raw = await discoverRules(ctx, bus);
     const { byRule: metrics, datapoints } = await ruleMetrics(ctx, bus, raw.map((r) => r.rule.Name!), days);
     const rules = raw.map((r): RuleReport => {
-        const targets = r.targets.map((t) => ({
-            id: t.Id ?? "?",
-            arn: t.Arn ?? "?",
-            deadLetterArn: t.DeadLetterConfig?.Arn ?? null,
-            retryPolicy: t.RetryPolicy ? { maximumRetryAttempts: t.RetryPolicy.MaximumRetryAttempts, maximumEventAgeInSeconds: t.RetryPolicy.MaximumEventAgeInSeconds } : null,
-        }));
+        const targets = r.targets.map(targetReport);
         const m = metrics.get(r.rule.Name!) ?? null;
         const flags: string[] = [];
         if (m && m.matched === 0) flags.push(`no matches in ${days} day(s)`);
@@ -152,18 +148,31 @@ function renderRules(stack: string, bus: string, days: number | null, rules: Rul
             rules.map((r) => [r.name, r.state, r.declaredBy ?? "(not the stack)", r.targets.length, r.metrics?.matched, r.metrics?.invocations, r.metrics?.failedInvocations, r.flags.length ? "!" : "ok"]),
         ),
     ];
-    for (const r of rules) {
-        lines.push("", `${r.name}${r.managedBy ? ` (managed by ${r.managedBy})` : ""}`);
-        lines.push(`  pattern: ${truncate(typeof r.pattern === "string" ? r.pattern : JSON.stringify(r.pattern), 200)}`);
-        for (const t of r.targets) {
-            const retry = t.retryPolicy
-                ? `retry ${t.retryPolicy.maximumRetryAttempts ?? "default"} attempts / ${t.retryPolicy.maximumEventAgeInSeconds ?? "default"}s`
-                : "retry: EventBridge default (185 attempts / 24h)";
-            lines.push(`  target ${t.id}: ${t.arn}; DLQ ${t.deadLetterArn ?? "NONE"}; ${retry}`);
-        }
-        for (const f of r.flags) lines.push(`  ! ${f}`);
-    }
+    for (const r of rules) lines.push("", `${r.name}${r.managedBy ? ` (managed by ${r.managedBy})` : ""}`, ...ruleDetails(r));
     return lines.join("\n");
+}
+
+/** A rule's pattern, its targets with their DLQ and retry policy, and its flags: one line each. */
+function ruleDetails(r: { pattern: unknown; targets: TargetReport[]; flags: string[] }): string[] {
+    const lines = [`  pattern: ${truncate(typeof r.pattern === "string" ? r.pattern : JSON.stringify(r.pattern), 200)}`];
+    for (const t of r.targets) {
+        const retry = t.retryPolicy
+            ? `retry ${t.retryPolicy.maximumRetryAttempts ?? "default"} attempts / ${t.retryPolicy.maximumEventAgeInSeconds ?? "default"}s`
+            : "retry: EventBridge default (185 attempts / 24h)";
+        lines.push(`  target ${t.id}: ${t.arn}; DLQ ${t.deadLetterArn ?? "NONE"}; ${retry}`);
+    }
+    for (const f of r.flags) lines.push(`  ! ${f}`);
+    return lines;
+}
+
+/** A target as the reports show it: its DLQ, and its retry policy (null: EventBridge's default). */
+function targetReport(t: Target): TargetReport {
+    return {
+        id: t.Id ?? "?",
+        arn: t.Arn ?? "?",
+        deadLetterArn: t.DeadLetterConfig?.Arn ?? null,
+        retryPolicy: t.RetryPolicy ? { maximumRetryAttempts: t.RetryPolicy.MaximumRetryAttempts, maximumEventAgeInSeconds: t.RetryPolicy.MaximumEventAgeInSeconds } : null,
+    };
 }
 
 export async function rulesCommand(ctx: Ctx, args: { bus?: string; days: number }): Promise<number> {
@@ -180,19 +189,74 @@ export async function rulesCommand(ctx: Ctx, args: { bus?: string; days: number 
     return code;
 }
 
-/** The local runtime's rules are the stack's own; it counts matches since it started. */
+/** A rule of the local runtime: the AWS report's pattern, state and targets, with its counters since the runtime started. */
+export interface LocalRuleReport {
+    name: string;
+    logicalName: string | null;
+    bus: string | null;
+    state: string;
+    pattern: unknown;
+    declaredBy: string | null;
+    targets: TargetReport[];
+    matched: number;
+    delivered: number | null;
+    failed: number | null;
+    flags: string[];
+}
+
+/**
+ * The local runtime's rules (all the stack's own), with the columns the AWS report has: pattern and
+ * state (ListRules) and targets with their DLQ and retry policy (ListTargetsByRule), from the
+ * runtime's EventBridge endpoint, which answers both as EventBridge does. Counters are since the
+ * runtime started (`/_local/state`), where AWS has CloudWatch metrics.
+ */
 async function localRules(ctx: Ctx): Promise<number> {
     const state = await ctx.local().state();
-    const rules = state.rules.map((r) => {
+    const { client } = localEventBridge(state, ctx.opts.local!, ctx.opts.region);
+    const buses = [...new Set(state.rules.map((r) => r.bus ?? state.eventBusName ?? "default"))];
+    const described = new Map<string, Rule>();
+    for (const bus of buses) {
+        const { Rules } = await ctx.call("events:ListRules", () => client.send(new ListRulesCommand({ EventBusName: bus })));
+        for (const rule of Rules ?? []) described.set(`${bus}/${rule.Name}`, rule);
+    }
+    const rules: LocalRuleReport[] = [];
+    for (const r of state.rules) {
+        const bus = r.bus ?? state.eventBusName ?? "default";
+        const rule = described.get(`${bus}/${r.name}`);
+        const { Targets } = await ctx.call("events:ListTargetsByRule", () => client.send(new ListTargetsByRuleCommand({ Rule: r.name, EventBusName: bus })));
+        const targets = (Targets ?? []).map(targetReport);
+        const ruleState = rule?.State ?? (r.enabled === false ? "DISABLED" : "ENABLED");
         const flags = r.matched === 0 ? ["no matches since the local runtime started"] : [];
+        if (ruleState === "DISABLED") flags.push("disabled");
+        for (const t of targets) if (!t.deadLetterArn) flags.push(`target ${t.id} has no DLQ`);
         if (r.failed) flags.push(`${r.failed} failed deliveries`);
-        return { name: r.name, logicalName: r.logicalName ?? null, bus: r.bus ?? null, matched: r.matched, delivered: r.delivered ?? null, failed: r.failed ?? null, flags };
-    });
+        rules.push({
+            name: r.name,
+            logicalName: r.logicalName ?? null,
+            bus: r.bus ?? null,
+            state: ruleState,
+            pattern: parsePattern(rule?.EventPattern) ?? rule?.ScheduleExpression ?? null,
+            declaredBy: r.tags?.[TAG_RULE] ?? null,
+            targets,
+            matched: r.matched,
+            delivered: r.delivered ?? null,
+            failed: r.failed ?? null,
+            flags,
+        });
+    }
     const code = rules.some((r) => r.flags.length) ? EXIT_FAILED : EXIT_OK;
     if (ctx.opts.json) ctx.json({ stack: state.stack, local: true, rules });
     else {
-        ctx.out(`Rules of the local runtime (stack ${state.stack}; matches since it started)\n`);
-        ctx.out(table(["RULE", "MATCHED", "DELIVERED", "FAILED", "FLAGS"], rules.map((r) => [r.logicalName ?? r.name, r.matched, r.delivered, r.failed, r.flags.join("; ") || "ok"])));
+        const lines = [
+            `Rules of the local runtime (stack ${state.stack}; counts since it started)`,
+            "",
+            table(
+                ["RULE", "STATE", "DECLARED BY", "TARGETS", "MATCHED", "DELIVERED", "FAILED", "FLAGS"],
+                rules.map((r) => [r.logicalName ?? r.name, r.state, r.declaredBy ?? "-", r.targets.length, r.matched, r.delivered, r.failed, r.flags.length ? "!" : "ok"]),
+            ),
+        ];
+        for (const r of rules) lines.push("", r.logicalName && r.logicalName !== r.name ? `${r.logicalName} (${r.name})` : r.name, ...ruleDetails(r));
+        ctx.out(lines.join("\n"));
     }
     return code;
 }

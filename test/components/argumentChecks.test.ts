@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { PlatformDashboard, ProcessedQueue, QueryApi, ServerlessFunction, Table } from "../../components";
+import { AlarmTopic, EventBus, PlatformDashboard, ProcessedQueue, QueryApi, ServerlessFunction, Table } from "../../components";
 import { ALARM, programGraph } from "../support/graph";
 
 const TOPIC = "arn:aws:sns:us-east-1:123456789012:alarms";
@@ -96,6 +96,13 @@ describe("component arguments are checked before anything is registered", () => 
             await rejects(() => new ProcessedQueue("q", { consumer: { ...consumer, memorySize: 64 } }), 'ProcessedQueue "q": consumer.memorySize must be an integer from 128 to 10240 (MB), got 64');
         });
 
+        it("consumer alarms (JavaScript callers), pointing to the queue's alarms and alarmTopicArn", async () => {
+            await rejects(
+                () => new ProcessedQueue("q", { consumer: { ...consumer, alarms: { topicArn: TOPIC } } as any, alarmTopicArn: TOPIC }),
+                'ProcessedQueue "q": consumer.alarms is not taken on the consumer: the queue\'s alarms (consumerErrors, consumerThrottles, consumerDurationP99PercentOfTimeout) with alarmTopicArn set the consumer\'s alarms',
+            );
+        });
+
         it("a log retention CloudWatch Logs does not offer", async () => {
             const { message, registered } = await rejected(() => new ProcessedQueue("q", { consumer, logRetentionDays: 15 }));
             expect(message).to.match(/^ProcessedQueue "q": logRetentionDays must be one of CloudWatch Logs' retention values .*, got 15$/);
@@ -120,11 +127,125 @@ describe("component arguments are checked before anything is registered", () => 
             await rejects(dashboard("bellyfed prod"), 'PlatformDashboard "d": dashboardName must be 1-255 characters of A-Z a-z 0-9 - _, got "bellyfed prod"');
         });
 
+        it("a transform of a child the dashboard does not have", async () => {
+            await rejects(
+                () => new PlatformDashboard("d", { dashboardName: "d", rows: [{ title: "t", widgets: [] }], transforms: { board: (a: unknown) => a } as any }),
+                'PlatformDashboard "d": transforms.board is not a child this component transforms (known: dashboard)',
+            );
+        });
+
         it("a dashboard name longer than 255 characters", async () => {
             const { message, registered } = await rejected(dashboard("d".repeat(256)));
             expect(message).to.match(/^PlatformDashboard "d": dashboardName must be 1-255 characters/);
             expect(registered).to.deep.equal([]);
         });
+    });
+});
+
+describe("plain values of the wrong type (JavaScript callers) fail naming the field, quoting the value", () => {
+    const fn = (extra: object) => () => new ServerlessFunction("fn", { callbackFactory: factory, ...extra } as any);
+
+    it("a memory size given as a string", async () => {
+        await rejects(fn({ memorySize: "512" }), 'ServerlessFunction "fn": memorySize must be a number, got "512"');
+    });
+
+    it("a timeout given as a string, quoted so that it never reads as a number", async () => {
+        await rejects(fn({ timeoutSeconds: "30" }), 'ServerlessFunction "fn": timeoutSeconds must be an integer from 1 to 900, got "30"');
+    });
+
+    it("a log retention given as a string", async () => {
+        await rejects(fn({ logRetentionDays: "14" }), 'ServerlessFunction "fn": logRetentionDays must be a number, got "14"');
+    });
+
+    it("a reserved concurrency given as a string", async () => {
+        await rejects(fn({ reservedConcurrentExecutions: "5" }), 'ServerlessFunction "fn": reservedConcurrentExecutions must be a number, got "5"');
+    });
+
+    it("an environment variable that is not a string", async () => {
+        await rejects(fn({ environment: { PORT: 3000 } }), 'ServerlessFunction "fn": environment.PORT must be a string, got 3000');
+    });
+
+    it("a runtime that cannot run a serialized JavaScript callback", async () => {
+        await rejects(fn({ runtime: "python3.12" }), 'ServerlessFunction "fn": runtime must be a Lambda Node.js runtime (nodejs<version>.x, e.g. "nodejs22.x"), got "python3.12"');
+    });
+
+    it("excludePackages given as one string instead of a list", async () => {
+        await rejects(fn({ excludePackages: "zod" }), 'ServerlessFunction "fn": excludePackages must be a list, got "zod"');
+    });
+
+    it("a transform of a child the function does not have", async () => {
+        await rejects(fn({ transforms: { lambda: (a: unknown) => a } }), 'ServerlessFunction "fn": transforms.lambda is not a child this component transforms (known: role, policy, logGroup, function)');
+    });
+
+    it("a nested handler's memory size as a string, named as the route's field", async () => {
+        await rejects(() => new QueryApi("api", { routes: { a: route({ memorySize: "512" }) } }), 'QueryApi "api": routes.a.handler.memorySize must be a number, got "512"');
+    });
+
+    it("a QueryApi rate limit given as a string", async () => {
+        await rejects(() => new QueryApi("api", { routes: { a: route() }, throttling: { rateLimit: "50" as any } }), 'QueryApi "api": throttling.rateLimit must be a number, got "50"');
+    });
+
+    it("a ProcessedQueue's fifo given as a string (\"false\" would make a FIFO queue)", async () => {
+        await rejects(() => new ProcessedQueue("q", { consumer, fifo: "false" as any }), 'ProcessedQueue "q": fifo must be true or false, got "false"');
+    });
+
+    it("a ProcessedQueue's maxReceiveCount given as a string", async () => {
+        await rejects(() => new ProcessedQueue("q", { consumer, maxReceiveCount: "5" as any }), 'ProcessedQueue "q": maxReceiveCount must be an integer from 1 to 1000, got "5"');
+    });
+
+    it("an EventBus's archive retention given as a string", async () => {
+        await rejects(() => new EventBus("bus", { archiveRetentionDays: "7" as any }), 'EventBus "bus": archiveRetentionDays must be a whole number of days >= 0, got "7"');
+    });
+
+    it("a Table key that is not a string", async () => {
+        await rejects(() => new Table("t", { hashKey: 7 as any }), 'Table "t": hashKey must be 1-255 characters of A-Z a-z 0-9 _ . -, got 7');
+    });
+
+    it("a Table's deletion protection given as a string", async () => {
+        await rejects(() => new Table("t", { hashKey: "pk", deletionProtection: "false" as any }), 'Table "t": deletionProtection must be true or false, got "false"');
+    });
+
+    it("an AlarmTopic's key deletion window given as a string", async () => {
+        await rejects(() => new AlarmTopic("alarms", { keyDeletionWindowDays: "7" as any }), 'AlarmTopic "alarms": keyDeletionWindowDays must be a whole number of days from 7 to 30, got "7"');
+    });
+
+    it("an alarm threshold given as a string", async () => {
+        await rejects(fn({ alarms: { topicArn: TOPIC, errors: { threshold: "2" } } }), 'ServerlessFunction "fn": alarms.errors.threshold must be a number >= 0, got "2"');
+    });
+
+    it("accepts Outputs and promises where the field is a pulumi.Input (AWS checks them at deploy time)", async () => {
+        const graph = await programGraph(() => {
+            new ServerlessFunction("deferred", { callbackFactory: factory, memorySize: Promise.resolve(512), logRetentionDays: Promise.resolve(30) });
+        });
+        expect(graph.get("aws:lambda/function:Function", "deferred-fn").inputs.memorySize).to.equal(512);
+    });
+});
+
+describe("alarm settings without the topic they notify fail, naming the field (no alarm would be created)", () => {
+    it("a ProcessedQueue's alarms without alarmTopicArn", async () => {
+        await rejects(
+            () => new ProcessedQueue("q", { consumer, alarms: { dlqMessages: { threshold: 2 } } }),
+            'ProcessedQueue "q": alarmTopicArn is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)',
+        );
+    });
+
+    it("a route's alarms without alarmTopicArn, before any of the route's resources", async () => {
+        let message: string | undefined;
+        const graph = await programGraph(() => {
+            const bus = new EventBus("bus");
+            const queue = new ProcessedQueue("q", { consumer });
+            try {
+                bus.route("r", { pattern: { source: ["s"] }, queue, alarms: { targetDlqMessages: { threshold: 2 } } });
+            } catch (error) {
+                message = (error as Error).message;
+            }
+        });
+        expect(message).to.equal('EventBus "bus": routes.r.alarmTopicArn is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)');
+        expect(graph.resources.filter((r) => r.name.startsWith("bus-r"))).to.deep.equal([]);
+    });
+
+    it("a ProcessedQueue's alarmTopicArn that is not a string", async () => {
+        await rejects(() => new ProcessedQueue("q", { consumer, alarmTopicArn: 42 as any }), 'ProcessedQueue "q": alarmTopicArn must be an SNS topic ARN, got 42');
     });
 });
 

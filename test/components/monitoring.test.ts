@@ -21,6 +21,7 @@ describe("component alarms and dashboard", () => {
             new ServerlessFunction("quiet", { callbackFactory: factory });
             new PlatformDashboard("dash", {
                 dashboardName: "bellyfed-test",
+                transforms: { dashboard: (args) => ({ ...args, dashboardName: "bellyfed-test-transformed" }) },
                 rows: [
                     { title: "API", widgets: api.dashboardWidgets("us-east-1") },
                     { title: "Data", widgets: [...table.dashboardWidgets("us-east-1"), ...fn.dashboardWidgets("us-east-1")] },
@@ -46,6 +47,10 @@ describe("component alarms and dashboard", () => {
         it("alarm on duration p99 at 80% of the timeout, in milliseconds", () => {
             expect(alarm("worker-duration-p99").inputs).to.deep.include({ metricName: "Duration", extendedStatistic: "p99", threshold: 16000, evaluationPeriods: 3 });
             expect(alarm("worker-duration-p99").inputs.statistic).to.equal(undefined);
+        });
+
+        it("leave minutes without invocations out of the duration p99 evaluation (missing, like the API's latency), not count them as fast", () => {
+            expect(alarm("worker-duration-p99").inputs.treatMissingData).to.equal("missing");
         });
 
         it("send both ALARM and OK transitions to the topic", () => {
@@ -107,6 +112,10 @@ describe("component alarms and dashboard", () => {
     describe("dashboard", () => {
         let body: any;
         before(() => (body = json(graph.get("aws:cloudwatch/dashboard:Dashboard", "dash").inputs.dashboardBody)));
+
+        it("applies the dashboard transform to the dashboard's args", () => {
+            expect(graph.get("aws:cloudwatch/dashboard:Dashboard", "dash").inputs.dashboardName).to.equal("bellyfed-test-transformed");
+        });
 
         it("has a title line per row", () => {
             expect(body.widgets.filter((w: any) => w.type === "text").map((w: any) => w.properties.markdown)).to.deep.equal(["## API", "## Data"]);

@@ -207,6 +207,33 @@ describe("ProcessedQueue", () => {
         });
     });
 
+    describe("consumer transforms", () => {
+        let transformed: Graph;
+        before(async () => {
+            transformed = await programGraph(() => {
+                new ProcessedQueue("both", {
+                    consumer: {
+                        ...consumer(),
+                        transforms: {
+                            function: (args) => ({ ...args, description: "consumer", memorySize: 512 }),
+                            role: (args) => ({ ...args, description: "consumer's role" }),
+                        },
+                    },
+                    transforms: { consumer: { function: (args) => ({ ...args, description: `${args.description} then queue` }), logGroup: (args) => ({ ...args, retentionInDays: 90 }) } },
+                });
+            });
+        });
+
+        it("apply both consumer.transforms and transforms.consumer to the same child, the consumer's own first", () => {
+            expect(transformed.get("aws:lambda/function:Function", "both-consumer-fn").inputs).to.include({ description: "consumer then queue", memorySize: 512 });
+        });
+
+        it("apply a transform given in only one of the two places", () => {
+            expect(transformed.get("aws:iam/role:Role", "both-consumer-role").inputs.description).to.equal("consumer's role");
+            expect(transformed.get("aws:cloudwatch/logGroup:LogGroup", "both-consumer-logs").inputs.retentionInDays).to.equal(90);
+        });
+    });
+
     describe("rejects bad arguments before registering anything", () => {
         const reject = (args: Partial<ProcessedQueueArgs>, message: string) => {
             expect(() => new ProcessedQueue("bad", { consumer: consumer(30), ...args })).to.throw(message);

@@ -76,9 +76,51 @@ describe("QueryApi", () => {
         expect(graph.run.outputs.functions).to.deep.equal(["restaurant", "stats"]);
     });
 
+    describe("greedy paths", () => {
+        let greedy: Graph;
+        before(async () => {
+            greedy = await programGraph(() => {
+                new QueryApi("files", { routes: { file: { method: "GET", path: "/files/{owner}/{proxy+}", handler: { callbackFactory: factory } }, all: { method: "GET", path: "/{path+}", handler: { callbackFactory: factory } } } });
+            });
+        });
+
+        it("accepts a greedy {name+} as the last segment, as HTTP APIs do", () => {
+            expect(greedy.ofType("aws:apigatewayv2/route:Route").map((r) => r.inputs.routeKey).sort()).to.deep.equal(["GET /files/{owner}/{proxy+}", "GET /{path+}"]);
+        });
+
+        it("lets the greedy route's function be invoked for any path below it", () => {
+            const api = greedy.get("aws:apigatewayv2/api:Api", "files");
+            expect(greedy.get("aws:lambda/permission:Permission", "files-file").inputs.sourceArn).to.equal(`${api.outputs.executionArn}/*/GET/files/*/*`);
+        });
+
+        const attempt = (path: string) => () => new QueryApi("bad", { routes: { r: { method: "GET", path, handler: { callbackFactory: factory } } } });
+        for (const path of ["/files/{proxy+}/meta", "/files/{proxy++}", "/files/{+}", "/files/{proxy+}x", "/files/x{proxy+}", "/", "files/{proxy+}"]) {
+            it(`rejects ${JSON.stringify(path)}: a greedy variable only as the whole last segment`, () => {
+                expect(attempt(path)).to.throw(`QueryApi "bad": routes.r.path must be /segments, each literal or a {param} placeholder, with an optional greedy {param+} as the last one, got ${JSON.stringify(path)}`);
+            });
+        }
+    });
+
+    describe("route handlers", () => {
+        const withHandler = (extra: object) => () => new QueryApi("bad", { routes: { r: { method: "GET", path: "/x", handler: { callbackFactory: factory, ...extra } as any } } });
+
+        it("reject alarms per route (JavaScript callers), pointing to alarms.functions", () => {
+            expect(withHandler({ alarms: { topicArn: "arn:aws:sns:us-east-1:123456789012:t", errors: { threshold: 3 } } })).to.throw(
+                'QueryApi "bad": routes.r.handler.alarms is not taken per route: the API\'s alarms.functions (with alarms.topicArn) set the alarms of every route\'s function',
+            );
+        });
+
+        it("reject a log retention or tags per route, which the API sets for every route", () => {
+            expect(withHandler({ logRetentionDays: 30 })).to.throw("routes.r.handler.logRetentionDays is not taken per route: the API's logRetentionDays");
+            expect(withHandler({ tags: { team: "a" } })).to.throw("routes.r.handler.tags is not taken per route: the API's tags");
+        });
+    });
+
     describe("rejects bad arguments before registering anything", () => {
         const attempt = (routes: any) => () => new QueryApi("bad", { routes });
         it("no routes", () => expect(attempt({})).to.throw('QueryApi "bad": routes must declare at least one route'));
+        it("routes given as a list instead of an object by name", () =>
+            expect(attempt([{ method: "GET", path: "/x", handler: { callbackFactory: factory } }])).to.throw('QueryApi "bad": routes must be an object of routes by name ({ <name>: { method, path, handler } }), got [{"method":"GET","path":"/x","handler":{}}]'));
         it("a path without a leading slash", () =>
             expect(attempt({ r: { method: "GET", path: "restaurant/{id}", handler: { callbackFactory: factory } } })).to.throw(/routes\.r\.path must be/));
         it("an unknown method", () =>

@@ -1,9 +1,10 @@
 import { expect } from "chai";
-import { ServerlessFunction } from "../../components";
+import { LIBRARY_PACKAGE_NAME, ServerlessFunction } from "../../components";
 import { Graph, json, programGraph } from "../support/graph";
 
 describe("ServerlessFunction", () => {
     let graph: Graph;
+    let slimCodePaths: { extraExcludePackages?: string[] } | undefined;
     before(async () => {
         graph = await programGraph(() => {
             new ServerlessFunction("worker", {
@@ -14,7 +15,16 @@ describe("ServerlessFunction", () => {
                 policyStatements: [{ Effect: "Allow", Action: ["sqs:SendMessage"], Resource: "arn:aws:sqs:us-east-1:1:q" }],
                 transforms: { function: (args) => ({ ...args, description: "transformed" }) },
             });
-            new ServerlessFunction("slim", { callbackFactory: () => async () => "ok", excludePackages: ["zod"] });
+            new ServerlessFunction("slim", {
+                callbackFactory: () => async () => "ok",
+                excludePackages: ["zod"],
+                transforms: {
+                    function: (args) => {
+                        slimCodePaths = args.codePathOptions;
+                        return args;
+                    },
+                },
+            });
         });
     });
 
@@ -58,6 +68,15 @@ describe("ServerlessFunction", () => {
         const archive: string[] = graph.get("aws:lambda/function:Function", "slim-fn").inputs.code.archive;
         expect(archive.filter((p) => p.startsWith("node_modules/@aws-sdk/") || p === "node_modules/zod")).to.deep.equal([]);
         expect(archive).to.include("node_modules/@aws-lambda-powertools/logger");
+    });
+
+    it("leaves this library out of every archive, as the deployment-time package it is, next to the caller's exclusions", () => {
+        expect(slimCodePaths?.extraExcludePackages).to.include.members([LIBRARY_PACKAGE_NAME, "zod", "@aws-sdk/client-dynamodb"]);
+    });
+
+    it("still uploads this program's own handler libraries (the library is the root package here, never excluded)", () => {
+        const archive: string[] = graph.get("aws:lambda/function:Function", "worker-fn").inputs.code.archive;
+        expect(archive).to.include.members(["node_modules/@aws-lambda-powertools/logger", "node_modules/@aws-lambda-powertools/metrics", "node_modules/zod"]);
     });
 
     it("applies the function transform", () => {

@@ -84,6 +84,15 @@ describe("serialized functions", () => {
         }
     });
 
+    it("uploads only the handlers' own libraries (zod, Powertools and what they need), nothing of the tooling", async () => {
+        const graph = await stackGraph("dev");
+        for (const fn of graph.ofType("aws:lambda/function:Function")) {
+            const packages = archiveOf(fn).filter((key) => key.startsWith("node_modules/"));
+            expect(packages, fn.name).to.include.members(["node_modules/zod", "node_modules/@aws-lambda-powertools/logger", "node_modules/@aws-lambda-powertools/metrics"]);
+            expect(packages.filter((key) => /^node_modules\/(yaml|@aws-sdk\/client-|@pulumi\/|typescript|ts-node)/.test(key)), fn.name).to.deep.equal([]);
+        }
+    });
+
     it("captures no module-scope zod schema or SDK client (they are built in the factory)", async () => {
         const graph = await stackGraph("dev");
         for (const fn of graph.ofType("aws:lambda/function:Function")) {

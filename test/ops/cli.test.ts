@@ -38,6 +38,50 @@ describe("ops CLI", () => {
         expect(r.stdout).to.include("Usage: npm run ops -- rules cleanup --unused");
     });
 
+    it("--help --json prints one JSON document: every command with its usage, options and examples, the common options and exit codes", async () => {
+        const r = await h.run(["--help", "--json"]);
+        expect(r.code).to.equal(0);
+        const doc = r.json();
+        expect(doc.commands.map((c: any) => c.name)).to.deep.equal(COMMANDS);
+        const redrive = doc.commands.find((c: any) => c.name === "dlq redrive");
+        expect(redrive.usage).to.match(/^npm run ops -- dlq redrive <queue> /);
+        expect(redrive.options.map((o: any) => o.flag)).to.include("--only-valid");
+        expect(redrive.examples).to.include("npm run ops -- dlq redrive analytics-queue --stack prod --dry-run");
+        expect(doc.commonOptions.map((o: any) => o.flag)).to.include.members(["--stack", "--json", "--local"]);
+        expect(Object.keys(doc.exitCodes)).to.deep.equal(["0", "1", "2"]);
+    });
+
+    it("<command> --help --json prints the command's document", async () => {
+        const r = await h.run(["rules", "cleanup", "--help", "--json"]);
+        expect(r.code).to.equal(0);
+        expect(r.json()).to.deep.include({ name: "rules cleanup", usage: "npm run ops -- rules cleanup --unused --stack NAME [--days N] [--bus NAME|ARN] [--dry-run] [--yes] [--allow-no-metrics]" });
+    });
+
+    for (const [group, commands] of [["dlq", ["dlq inspect", "dlq redrive"]], ["pattern", ["pattern test"]], ["events", ["events put"]]] as const) {
+        it(`${group} --help shows the group's commands and their usage (exit 0)`, async () => {
+            const r = await h.run([group, "--help"]);
+            expect(r.code, r.stderr).to.equal(0);
+            for (const command of commands) expect(r.stdout).to.match(new RegExp(`^  ${command} `, "m")).and.include(`npm run ops -- ${command} `);
+        });
+    }
+
+    it("help dlq and dlq --help --json show the group too", async () => {
+        expect((await h.run(["help", "dlq"])).stdout).to.match(/^Usage: npm run ops -- dlq <inspect\|redrive> \[options\]/);
+        const doc = (await h.run(["dlq", "--help", "--json"])).json();
+        expect(doc.commands.map((c: any) => c.name)).to.deep.equal(["dlq inspect", "dlq redrive"]);
+    });
+
+    it("through the bin (invocation bellyfed-ops), names bellyfed-ops in help, usage errors and examples, never npm run ops", async () => {
+        const io = { invocation: "bellyfed-ops" };
+        const help = await h.run(["--help"], io);
+        expect(help.stdout).to.match(/^Usage: bellyfed-ops <command> \[options\]$/m).and.include("bellyfed-ops queues --stack prod");
+        const usage = await h.run(["queues", "--stack", "dev", "--depth", "3"], io);
+        expect(usage.stderr).to.include("Usage: bellyfed-ops queues").and.include("`bellyfed-ops queues --help` for the options");
+        const group = await h.run(["dlq"], io);
+        expect(group.stderr).to.include("`bellyfed-ops dlq --help` shows them");
+        for (const r of [help, usage, group]) expect(r.stdout + r.stderr).to.not.include("npm run ops");
+    });
+
     it("rejects an unknown command (exit 2)", async () => {
         const r = await h.run(["purge"]);
         expect(r.code).to.equal(2);
@@ -120,11 +164,18 @@ describe("ops CLI", () => {
         expect(r.stderr).to.include("sqs:ListQueues: access denied");
     });
 
-    it("runs as the package's bin (bin/bellyfed-ops.js)", function () {
+    it("runs as the package's bin (bin/bellyfed-ops.js), whose help names the bin", function () {
         this.timeout(60000);
         const result = spawnSync(process.execPath, [path.join(ROOT, "bin", "bellyfed-ops.js"), "--help"], { encoding: "utf8", cwd: ROOT });
         expect(result.status, result.stderr).to.equal(0);
-        expect(result.stdout).to.include("Usage: npm run ops -- <command> [options]");
+        expect(result.stdout).to.include("Usage: bellyfed-ops <command> [options]").and.not.include("npm run ops");
+    });
+
+    it("run as npm run ops does (ops/cli.ts as the main module), names npm run ops, and the bin as the alternative", function () {
+        this.timeout(60000);
+        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "ops", "cli.ts"), "--help"], { encoding: "utf8", cwd: ROOT });
+        expect(result.status, result.stderr).to.equal(0);
+        expect(result.stdout).to.include("Usage: npm run ops -- <command> [options]     (or: bellyfed-ops <command> [options])");
     });
 
     it("keeps the AWS SDK's multi-line NodeVersionSupportWarning out of the bin's output (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED)", function () {

@@ -53,6 +53,16 @@ describe("ops dlq inspect", () => {
         expect(r.stdout).to.include("VALID: 1").and.include("INVALID: 1").and.include("1 x detail.restaurantId: must be 1-64 characters");
     });
 
+    it("names the next command as the operator runs the CLI: npm run ops in a checkout, bellyfed-ops through the bin", async () => {
+        h.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1")] }).resolves({ Messages: [] });
+        expect((await h.run(["dlq", "inspect", "analytics", "--stack", "dev"])).stdout).to.include("Next: `npm run ops -- dlq redrive analytics --stack dev --only-valid`");
+        const bin = new OpsHarness();
+        stubQueues(bin, processedQueue("analytics", { counts: { dlqVisible: 1 } }));
+        bin.sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({ Successful: [], Failed: [] });
+        bin.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1")] }).resolves({ Messages: [] });
+        expect((await bin.run(["dlq", "inspect", "analytics", "--stack", "dev"], { invocation: "bellyfed-ops" })).stdout).to.include("Next: `bellyfed-ops dlq redrive analytics --stack dev --only-valid`");
+    });
+
     it("exits 0 when every message is valid", async () => {
         h.sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [good("m1")] }).resolves({ Messages: [] });
         expect((await h.run(["dlq", "inspect", "analytics", "--stack", "dev"])).code).to.equal(0);

@@ -94,6 +94,18 @@ describe("ops CLI against the local runtime", function () {
         expect(runtime.dlqMessages(queue, true).messages.map((m) => JSON.parse(m.body).id)).to.deep.equal(["evt-undelivered-2"]);
     });
 
+    it("rules shows each rule's pattern, state, declaring route and targets with their DLQ and retry policy, from the runtime's EventBridge endpoint", async () => {
+        const route = (plan.outputs.rules as any[])[0];
+        const r = await ops("rules", "--json");
+        expect(r.code, r.stderr).to.equal(0);
+        const [rule] = r.json().rules;
+        expect(rule).to.deep.include({ name: route.ruleName, state: "ENABLED", pattern: route.pattern, declaredBy: route.name, flags: [] });
+        expect(rule.matched).to.be.greaterThan(0);
+        expect(rule.targets).to.have.length(1);
+        expect(rule.targets[0].deadLetterArn).to.equal(route.targetDlqArn);
+        expect(rule.targets[0].retryPolicy).to.deep.equal({ maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 });
+    });
+
     it("dlq inspect takes a route (<bus component>/<route>) and the queue's URL, as on AWS", async () => {
         const route = (plan.outputs.rules as any[])[0];
         // Without the offline plan (as in an installed package): the state's rules and target DLQ names say it.

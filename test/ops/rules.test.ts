@@ -97,12 +97,34 @@ describe("ops rules", () => {
         expect(h.ebMock.commandCalls(ListRulesCommand)).to.have.length(0);
     });
 
-    it("shows the local runtime's rules with their match counts", async () => {
-        const local = new FakeLocalRuntime({ stack: "dev", endpoints: {}, queues: [], rules: [{ name: "analytics", matched: 3 }] });
+    it("shows the local runtime's rules with their match counts, and the pattern, state and targets its EventBridge endpoint describes", async () => {
+        const pattern = { source: ["bellyfed.restaurants"] };
+        // The runtime's EventBridge endpoint (AWS JSON 1.1): ListRules takes EventBusName, ListTargetsByRule a Rule too.
+        const eventBridge = (body: any): [number, unknown] =>
+            body.Rule
+                ? [200, { Targets: [{ Id: "queue", Arn: "arn:aws:sqs:us-east-1:000000000000:q", RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 } }] }]
+                : [200, { Rules: [{ Name: "analytics", EventBusName: body.EventBusName, State: "ENABLED", EventPattern: JSON.stringify(pattern) }] }];
+        const local = new FakeLocalRuntime({ stack: "dev", endpoints: {}, queues: [], rules: [{ name: "analytics", bus: "platform-bus", matched: 3 }] }, {}, { "POST /_aws/events/": eventBridge });
         await local.start();
+        local.state.endpoints.eventbridge = `${local.url}/_aws/events`;
         try {
             const r = await h.run(["rules", "--local", local.url, "--json"]);
-            expect(r.json().rules).to.deep.equal([{ name: "analytics", logicalName: null, bus: null, matched: 3, delivered: null, failed: null, flags: [] }]);
+            expect(r.code, r.stderr).to.equal(1);
+            expect(r.json().rules).to.deep.equal([
+                {
+                    name: "analytics",
+                    logicalName: null,
+                    bus: "platform-bus",
+                    state: "ENABLED",
+                    pattern,
+                    declaredBy: null,
+                    targets: [{ id: "queue", arn: "arn:aws:sqs:us-east-1:000000000000:q", deadLetterArn: null, retryPolicy: { maximumRetryAttempts: 185, maximumEventAgeInSeconds: 86400 } }],
+                    matched: 3,
+                    delivered: null,
+                    failed: null,
+                    flags: ["target queue has no DLQ"],
+                },
+            ]);
         } finally {
             await local.stop();
         }

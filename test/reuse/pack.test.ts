@@ -2,24 +2,29 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as path from "path";
 import { builtinModules } from "module";
-import { buildSources, entryPointFiles, installIntoFreshProject, manifest, packLibrary, PackResult, ROOT, runBin, runNode, tempDir, typecheck } from "./packaging";
+import { LIBRARY_PACKAGE_NAME } from "../../components/serverlessFunction";
+import { buildSources, entryPointFiles, installedVersion, installIntoFreshProject, manifest, packLibrary, PackResult, ROOT, runBin, runNode, tempDir, typecheck } from "./packaging";
 
 /**
  * The component library as other Pulumi projects get it: packed with `npm pack` (whose prepack
  * script builds it), installed from the tarball into a fresh project outside the repository, and
  * used by a plain-JavaScript program under Pulumi's mocks. The same install provides the ops CLI as
- * the `bellyfed-ops` bin.
+ * the `bellyfed-ops` bin. The consumer installs the peers and its own runtime dependency (zod) with
+ * the same `npm install`, and node_modules is never touched afterwards: what Pulumi uploads into the
+ * consumer's functions is decided from that install, as it would be in a real project.
  */
 describe("the component library as a package (npm pack, install, consume)", function () {
-    this.timeout(120000);
+    this.timeout(240000);
     const work = tempDir("bellyfed-reuse-");
     let packed: PackResult;
     let project: string;
+    // A package the consumer's own program depends on; the library depends on it too.
+    const CONSUMER_DEPENDENCY = `zod@${installedVersion("zod")}`;
     let consumer: { exportsShareModules: boolean; queueSettings: { visibilityTimeoutSeconds: number }; registered: { type: string; name: string }[]; urns: Record<string, string>; code: Record<string, string>; archives: Record<string, string[]>; patternMatches: boolean };
 
     before(async () => {
         packed = await packLibrary(work.dir);
-        project = await installIntoFreshProject(work.dir, packed.tarball);
+        project = await installIntoFreshProject(work.dir, packed.tarball, [CONSUMER_DEPENDENCY]);
         fs.copyFileSync(path.join(__dirname, "consumer/program.js"), path.join(project, "program.js"));
         fs.copyFileSync(path.join(__dirname, "consumer/typed.ts.fixture"), path.join(project, "typed.ts"));
         consumer = JSON.parse(await runNode(project, "program.js"));
@@ -130,8 +135,22 @@ describe("the component library as a package (npm pack, install, consume)", func
         expect(consumer.code["order-events-consumer-fn"]).to.include("exports.handler").and.include("batchItemFailures");
     });
 
-    it("uploads none of the library or its dependencies into the consumer's functions (a Pulumi deployment-time package)", () => {
-        for (const [fn, files] of Object.entries(consumer.archives)) expect(files, fn).to.deep.equal(["__index.js"]);
+    it("installs the way a consumer does: the library and its peers by npm, no links into other projects", () => {
+        const installed = (name: string) => path.join(project, "node_modules", name);
+        for (const name of ["@bellyfed/platform", "@pulumi/pulumi", "@pulumi/aws"]) expect(fs.lstatSync(installed(name)).isSymbolicLink(), name).to.equal(false);
+        const hidden = JSON.parse(fs.readFileSync(path.join(project, "node_modules", ".package-lock.json"), "utf8")).packages;
+        expect(Object.keys(hidden)).to.include.members(["node_modules/@bellyfed/platform", "node_modules/@pulumi/pulumi", "node_modules/@pulumi/aws", "node_modules/zod"]);
+    });
+
+    it("uploads none of the library or its dependencies into the consumer's functions: only the handler and the consumer's own dependency", () => {
+        // npm's hidden lockfile, which Pulumi reads, drops the package's "pulumi" field: only the exclusion in
+        // ServerlessFunction (LIBRARY_PACKAGE_NAME) keeps the library and its dependencies out.
+        expect(Object.keys(consumer.archives).sort()).to.deep.equal(["order-events-consumer-fn", "orders-api-order-fn"]);
+        for (const [fn, files] of Object.entries(consumer.archives)) expect(files, fn).to.deep.equal(["__index.js", "node_modules/zod"]);
+    });
+
+    it("leaves out the package named by LIBRARY_PACKAGE_NAME, which is the package's name", () => {
+        expect(LIBRARY_PACKAGE_NAME).to.equal(manifest().name);
     });
 
     it("uses the event-pattern validator through ./event-patterns", () => {
@@ -146,8 +165,20 @@ describe("the component library as a package (npm pack, install, consume)", func
         it("is the compiled CLI (no TypeScript, no ts-node) and shows the commands with --help", async () => {
             const r = await runBin(project, ["--help"]);
             expect(r.code, r.stderr).to.equal(0);
-            expect(r.stdout).to.include("Usage: npm run ops -- <command> [options]").and.include("pattern test").and.include("Stacks: no Pulumi project here");
+            expect(r.stdout).to.include("Usage: bellyfed-ops <command> [options]").and.include("pattern test").and.include("Stacks: no Pulumi project here");
             expect(fs.existsSync(path.join(project, "node_modules", "ts-node"))).to.equal(false);
+        });
+
+        it("names itself, never `npm run ops` (which an installed package does not have), in help, usage errors and examples", async () => {
+            const help = await runBin(project, ["dlq", "--help"]);
+            expect(help.code, help.stderr).to.equal(0);
+            expect(help.stdout).to.include("bellyfed-ops dlq inspect <queue>");
+            const usage = await runBin(project, ["queues", "--stack", "prod", "--depth", "3"]);
+            expect(usage.code).to.equal(2);
+            expect(usage.stderr).to.include("Usage: bellyfed-ops queues");
+            const json = await runBin(project, ["--help", "--json"]);
+            expect(JSON.parse(json.stdout).commands[0].examples[0]).to.match(/^bellyfed-ops queues /);
+            for (const r of [help, usage, json]) expect(r.stdout + r.stderr).to.not.include("npm run ops");
         });
 
         it("runs an offline command: pattern test", async () => {

@@ -67,21 +67,25 @@ export async function packLibrary(workDir: string): Promise<PackResult> {
     return { tarball: path.join(workDir, result.filename), files: result.files.map((f: { path: string }) => f.path).sort() };
 }
 
+/** The version of a package installed in the repository's node_modules. */
+export function installedVersion(name: string): string {
+    return JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+}
+
 /**
- * A fresh project outside the repository with the tarball installed by npm (its dependencies come
- * from the npm cache when possible). The peers @pulumi/pulumi and @pulumi/aws are linked from the
- * repository's node_modules instead of being downloaded again: same versions, seconds instead of minutes.
+ * A fresh project outside the repository, set up the way a consumer would: one `npm install` of the
+ * tarball, the peers @pulumi/pulumi and @pulumi/aws (at the versions the repository develops with,
+ * which satisfy the peer ranges and come from the npm cache) and the consumer's own `dependencies`.
+ * Nothing in node_modules is touched afterwards, so npm's hidden lockfile
+ * (node_modules/.package-lock.json), which Pulumi reads to decide what to upload into functions, is
+ * exactly what a consumer gets.
  */
-export async function installIntoFreshProject(workDir: string, tarball: string): Promise<string> {
+export async function installIntoFreshProject(workDir: string, tarball: string, dependencies: string[] = []): Promise<string> {
     const project = path.join(workDir, "consumer");
     fs.mkdirSync(project, { recursive: true });
     fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "bellyfed-consumer", version: "1.0.0", private: true }, null, 2));
-    await exec(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", "--legacy-peer-deps", tarball], { cwd: project });
-    for (const peer of Object.keys(manifest().peerDependencies ?? {})) {
-        const link = path.join(project, "node_modules", peer);
-        fs.mkdirSync(path.dirname(link), { recursive: true });
-        fs.symlinkSync(path.join(ROOT, "node_modules", peer), link, "junction");
-    }
+    const peers = Object.keys(manifest().peerDependencies ?? {}).map((peer) => `${peer}@${installedVersion(peer)}`);
+    await exec(NPM, ["install", "--prefer-offline", "--no-audit", "--no-fund", tarball, ...peers, ...dependencies], { cwd: project, maxBuffer: 16 * 1024 * 1024 });
     return project;
 }
 
