@@ -32,7 +32,10 @@ functions in worker threads, queues, event source mappings, the event bus, the H
   --logs            print the functions' own log lines (default: .local-data/<stack>/logs/<function>.log)
   -h, --help        this help
 
-Exit codes: 0 stopped cleanly, 1 could not start (unknown stack, port in use, bad graph), 2 bad usage.`;
+Exit codes: 0 stopped cleanly, 1 could not start (unknown stack, port in use, bad graph), 2 bad usage,
+130 exit forced by a second signal. npm reports a stop by Ctrl-C or SIGTERM as 130 or 143 and does not
+wait for it: to supervise the runtime, run it without npm (one process that gets the signals itself):
+  node -r ts-node/register/transpile-only local/cli.ts [flags]`;
 
 export interface CliIo {
     out(text: string): void;

@@ -45,66 +45,6 @@ export class LocalDataError extends Error {
     }
 }
 
-/** The runtime that held a data folder and stopped without releasing it (killed, crashed, power lost). */
-export interface StaleLock {
-    pid?: number;
-    url?: string;
-    /** When that runtime started (ISO time), if the lock said. */
-    since?: string;
-}
-
-/**
- * Takes the data folder for this process: `<dataDir>/runtime.lock` holds the owner's pid and URL.
- * A folder held by a live process is an error naming it. A lock left by a dead process means that
- * runtime did not stop cleanly: the lock is taken over and returned as `stale`, so the caller can say
- * so (and what it recovered). Returns the release function.
- */
-export function lockDataDir(dataDir: string, owner: { url: string }): { release: () => void; stale?: StaleLock } {
-    fs.mkdirSync(dataDir, { recursive: true });
-    const file = path.join(dataDir, "runtime.lock");
-    const content = JSON.stringify({ pid: process.pid, url: owner.url, since: new Date().toISOString() });
-    let stale: StaleLock | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            fs.writeFileSync(file, content, { flag: "wx" });
-            const release = () => {
-                try {
-                    if (JSON.parse(fs.readFileSync(file, "utf8")).pid === process.pid) fs.unlinkSync(file);
-                } catch {
-                    // already gone
-                }
-            };
-            return { release, stale };
-        } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        }
-        let holder: StaleLock = {};
-        try {
-            const parsed = JSON.parse(fs.readFileSync(file, "utf8"));
-            holder = { pid: typeof parsed?.pid === "number" ? parsed.pid : undefined, url: parsed?.url, since: parsed?.since };
-        } catch {
-            // unreadable (cut short by the crash): stale, owner unknown
-        }
-        if (holder.pid && isAlive(holder.pid)) {
-            throw new LocalDataError(
-                `The data folder ${path.relative(process.cwd(), dataDir) || dataDir} is in use by another local runtime (pid ${holder.pid}, ${holder.url ?? "unknown URL"}). Stop it, or start this one with --memory.`,
-            );
-        }
-        stale = holder;
-        fs.rmSync(file, { force: true });
-    }
-    throw new LocalDataError(`could not take the data folder ${dataDir} (${file})`);
-}
-
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (error) {
-        return (error as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
-
 /** The CreateTable request of a table declared in the graph. */
 export function createTableInput(table: TableSpec): CreateTableCommandInput {
     const keySchema = (hashKey: string, rangeKey?: string) => [

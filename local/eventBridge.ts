@@ -88,7 +88,8 @@ export class LocalEventBridge {
     }
 
     private findBus(ref: unknown): BusSpec | undefined {
-        if (ref === undefined || ref === null || ref === "") return this.deps.buses.find((b) => b.name === "default");
+        // Only an absent name means the default bus: "" breaks the field's constraints (checkBusNames).
+        if (ref === undefined || ref === null) return this.deps.buses.find((b) => b.name === "default");
         return this.deps.buses.find((b) => b.name === ref || b.arn === ref);
     }
 
@@ -108,6 +109,7 @@ export class LocalEventBridge {
                 `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PUT_EVENTS_ENTRIES} (got ${entries.length} entries)`,
             );
         }
+        checkBusNames(entries);
         const results: PutEventsResultEntry[] = [];
         const accepted: { envelope: EventEnvelope; bus: BusSpec }[] = [];
         for (const entry of entries) {
@@ -254,6 +256,33 @@ export class LocalEventBridge {
         } else {
             fail(`target ${target.arn} is not a queue or function of this stack`);
         }
+    }
+}
+
+/** The pattern of PutEventsRequestEntry.EventBusName (a bus name, or a bus ARN), from the EventBridge API reference. */
+export const EVENT_BUS_NAME_PATTERN = "(arn:aws[\\w-]*:events:[a-z]{2}-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[\\.\\-_A-Za-z0-9]+";
+const EVENT_BUS_NAME = new RegExp(`^(?:${EVENT_BUS_NAME_PATTERN})$`);
+
+/**
+ * EventBridge validates each entry's EventBusName against its modeled constraints (length 1 to 1600,
+ * the pattern) before anything else, and fails the whole request with a ValidationException listing
+ * every violation, in AWS's wording: `Value '' at 'entries.1.member.eventBusName' failed to satisfy
+ * constraint: Member must have length greater than or equal to 1`. Only an absent EventBusName means
+ * the default bus.
+ */
+function checkBusNames(entries: unknown[]): void {
+    const problems: string[] = [];
+    entries.forEach((entry, i) => {
+        const name = (entry as { EventBusName?: unknown } | null)?.EventBusName;
+        if (name === undefined || name === null) return;
+        if (typeof name !== "string") throw new AwsApiError("SerializationException", `EventBusName of entry ${i + 1} must be a string, got ${JSON.stringify(name)}`);
+        const at = `Value '${name.length > 100 ? `${name.slice(0, 100)}...` : name}' at 'entries.${i + 1}.member.eventBusName' failed to satisfy constraint: Member must`;
+        if (name.length < 1) problems.push(`${at} have length greater than or equal to 1`);
+        else if (name.length > 1600) problems.push(`${at} have length less than or equal to 1600`);
+        else if (!EVENT_BUS_NAME.test(name)) problems.push(`${at} satisfy regular expression pattern: ${EVENT_BUS_NAME_PATTERN}`);
+    });
+    if (problems.length > 0) {
+        throw new AwsApiError("ValidationException", `${problems.length} validation error${problems.length > 1 ? "s" : ""} detected: ${problems.join("; ")}`);
     }
 }
 

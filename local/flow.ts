@@ -2,6 +2,7 @@
 import { BusEvent } from "./eventBridge";
 import { PollerEvent } from "./poller";
 import { QueueEvent } from "./queues";
+import { formatMs } from "./timing";
 
 export type FlowEvent = (
     | { kind: "http"; method: string; path: string; status: number; durationMs: number; route?: string; error?: string }
@@ -57,7 +58,7 @@ function describe(e: FlowEvent): string {
         case "batch-processed":
             return `${pad("processed")} ${e.functionName}: batch of ${e.size} from ${e.queue} in ${e.durationMs} ms${e.failed.length ? `, ${e.failed.length} reported failed (${e.failed.map(short).join(", ")})` : ""}`;
         case "batch-failed":
-            return `${pad("failed")} ${e.functionName}: batch of ${e.size} from ${e.queue} (receive ${e.receiveCounts.join(",")}): ${clip(e.error)}`;
+            return `${pad("failed")} ${e.functionName}: batch of ${e.size} from ${e.queue} (receive ${e.receiveCounts.join(",")}): ${clip(e.error)}${e.heldMs === undefined ? "" : ` (killed: its messages stay hidden ${formatMs(e.heldMs)}, past its deadline and any claim it left)`}`;
         case "dead-lettered":
             return `${pad("dlq")} message ${short(e.messageId)} moved from ${e.queue} to ${e.dlq} after ${e.receiveCount} receives`;
         case "expired":

@@ -15,7 +15,16 @@ import { INIT_TIMEOUT_MS } from "./timing";
 
 export type InvokeResult =
     | { ok: true; value: unknown; requestId: string; durationMs: number; coldStart: boolean }
-    | { ok: false; error: SerializedError; requestId: string; durationMs: number; coldStart: boolean; timedOut: boolean };
+    | { ok: false; error: SerializedError; requestId: string; durationMs: number; coldStart: boolean; timedOut: boolean; killed?: KilledInvocation };
+
+/**
+ * An invocation that did not end by answering: killed at its timeout, or its environment crashed
+ * (exit, out of memory). Whatever it sized to `getRemainingTimeInMillis` (a consumer's lease on the
+ * records it was working on) may last until `until`: the later of its deadline and its end.
+ */
+export interface KilledInvocation {
+    until: number;
+}
 
 /** Receives what a function writes to stdout/stderr (its CloudWatch log stream on AWS). */
 export type LogSink = (functionName: string, text: string) => void;
@@ -229,21 +238,24 @@ export class LocalFunction {
         const clock = { startedAt: invokeStarted, timeoutMs: this.options.timeoutMs };
         const outcome = await Promise.race([env.invoke(event, requestId, clock), timeout]);
         clearTimeout(timer);
+        const killed = (): KilledInvocation => ({ until: Math.max(Date.now(), invokeStarted + this.options.timeoutMs) });
         if (outcome === "timeout") {
             env.kill();
             this.release(env);
             this.stats.timeouts++;
             const seconds = (this.options.timeoutMs / 1000).toFixed(2);
-            return this.failed(requestId, started, cold, { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${seconds} seconds` }, true);
+            return this.failed(requestId, started, cold, { errorType: "Sandbox.Timedout", errorMessage: `Task timed out after ${seconds} seconds` }, true, killed());
         }
+        // The environment died under the invocation (it exited, ran out of memory): it did not answer either.
+        const crashed = env.dead;
         this.release(env);
-        if (!outcome.ok) return this.failed(requestId, started, cold, outcome.error);
+        if (!outcome.ok) return this.failed(requestId, started, cold, outcome.error, false, crashed ? killed() : undefined);
         return { ok: true, value: outcome.value, requestId, durationMs: Date.now() - started, coldStart: cold };
     }
 
-    private failed(requestId: string, started: number, cold: boolean, error: SerializedError, timedOut = false): InvokeResult {
+    private failed(requestId: string, started: number, cold: boolean, error: SerializedError, timedOut = false, killed?: KilledInvocation): InvokeResult {
         this.stats.errors++;
-        return { ok: false, error, requestId, durationMs: Date.now() - started, coldStart: cold, timedOut };
+        return { ok: false, error, requestId, durationMs: Date.now() - started, coldStart: cold, timedOut, ...(killed ? { killed } : {}) };
     }
 
     /** Terminates every environment (running invocations fail). */

@@ -78,6 +78,27 @@ export function parseRedriveBody(body: Buffer): { messageIds?: string[] } {
     return { messageIds: ids as string[] };
 }
 
+/**
+ * A JSON object body with exactly the fields `allowed` (the `required` ones present): anything else
+ * (a list, null, a misspelled or extra key) is a 400 naming the problem, as for the redrive body. A
+ * typo must never be ignored: `{"failrate": 1}` would otherwise "succeed" and change nothing.
+ */
+export function parseObjectBody(body: Buffer, what: string, allowed: string[], expected: string): Record<string, unknown> {
+    const request = parseJsonBody(body);
+    if (request === null || typeof request !== "object" || Array.isArray(request)) {
+        throw new LocalRequestError(400, `The ${what} body must be ${expected}, got ${shown(request)}`);
+    }
+    const unknown = Object.keys(request).filter((key) => !allowed.includes(key));
+    if (unknown.length > 0) {
+        const fields = allowed.map((k) => JSON.stringify(k)).join(", ");
+        throw new LocalRequestError(
+            400,
+            `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} in the ${what} body: its field${allowed.length > 1 ? "s are" : " is"} ${fields} (${expected})`,
+        );
+    }
+    return request as Record<string, unknown>;
+}
+
 /** A path segment, percent-decoded; malformed percent-encoding is the client's mistake (400). */
 function decodeSegment(segment: string, what: string): string {
     try {
@@ -132,8 +153,9 @@ async function route(runtime: LocalOperations, method: string, pathname: string,
             }
             case "messages": {
                 allow("POST");
-                const request = parseJsonBody(body) as { body?: unknown } | null;
-                if (typeof request?.body !== "string" || request.body === "") throw new LocalRequestError(400, 'expected { "body": "<message body string>" }');
+                const expected = '{ "body": "<message body string>" }';
+                const request = parseObjectBody(body, "message", ["body"], expected);
+                if (typeof request.body !== "string" || request.body === "") throw new LocalRequestError(400, `expected ${expected}, got body ${shown(request.body)}`);
                 const text = request.body;
                 return json(200, { messageId: asClientError(() => runtime.sendMessage(name, text)) });
             }
@@ -142,7 +164,7 @@ async function route(runtime: LocalOperations, method: string, pathname: string,
     if (pathname === "/_local/faults") {
         allow("GET", "POST");
         if (method === "POST") {
-            const rate = (parseJsonBody(body) as { failRate?: unknown } | null)?.failRate;
+            const rate = parseObjectBody(body, "faults", ["failRate"], '{ "failRate": <number from 0 to 1> }').failRate;
             if (typeof rate !== "number" || rate < 0 || rate > 1) throw new LocalRequestError(400, `failRate must be a number from 0 to 1, got ${shown(rate)}`);
             runtime.setFailRate(rate);
         }

@@ -10,9 +10,13 @@
  * timeout guarantees that a running batch is never delivered again, but locally the visibility is
  * scaled down and the function's timeout is not (see timing.ts). When the invocation ends, the
  * messages that stay become visible when the queue's visibility timeout, counted from their
- * receive, runs out (at once if it already has), as on AWS.
+ * receive, runs out (at once if it already has), as on AWS. When it was killed (its timeout, a
+ * crashed environment), they stay hidden until `killedGraceMs` after its deadline: what it left
+ * behind (a consumer's lease) lasts until its deadline plus a margin, and on AWS the visibility
+ * timeout (>= 6 x the function timeout) would outlast that too.
  */
 import { ReceivedMessage, LocalQueue } from "./queues";
+import { KILLED_INVOCATION_GRACE_MS } from "./timing";
 
 export interface SqsEventRecord {
     messageId: string;
@@ -26,11 +30,28 @@ export interface SqsEventRecord {
     awsRegion: string;
 }
 
-export type InvokeOutcome = { ok: true; value: unknown } | { ok: false; error: { errorType: string; errorMessage: string } };
+export type InvokeOutcome =
+    | { ok: true; value: unknown }
+    | {
+          ok: false;
+          error: { errorType: string; errorMessage: string };
+          /** Set when the invocation was killed (timeout, crashed environment): what it left behind may last until `until`. */
+          killed?: { until: number };
+      };
 
 export type PollerEvent =
     | { kind: "batch-processed"; queue: string; functionName: string; size: number; failed: string[]; durationMs: number }
-    | { kind: "batch-failed"; queue: string; functionName: string; size: number; error: string; injected?: "before" | "after"; receiveCounts: number[] };
+    | {
+          kind: "batch-failed";
+          queue: string;
+          functionName: string;
+          size: number;
+          error: string;
+          injected?: "before" | "after";
+          receiveCounts: number[];
+          /** Set when the invocation was killed: how long its messages stay hidden (see settle). */
+          heldMs?: number;
+      };
 
 export interface PollerOptions {
     queue: LocalQueue;
@@ -40,6 +61,8 @@ export interface PollerOptions {
     batchingWindowMs: number;
     /** How long received messages stay hidden while their batch may still run. Default: the queue's visibility timeout. */
     holdMs?: number;
+    /** How long after a killed invocation's deadline its messages stay hidden. Default KILLED_INVOCATION_GRACE_MS. */
+    killedGraceMs?: number;
     maxConcurrency: number;
     reportBatchItemFailures: boolean;
     invoke(event: { Records: SqsEventRecord[] }): Promise<InvokeOutcome>;
@@ -119,17 +142,26 @@ export class QueuePoller {
 
     /**
      * Ends a batch: deletes the messages that succeeded; the others become visible once the queue's
-     * visibility timeout, counted from their receive, has run out.
+     * visibility timeout, counted from their receive, has run out, and, when the invocation was
+     * killed, not before `killedGraceMs` after `killedUntil`. Returns how long the kept ones stay hidden.
      */
-    private settle(batch: ReceivedMessage[], keep: string[]): void {
+    private settle(batch: ReceivedMessage[], keep: string[], killedUntil?: number): number {
         const { queue } = this.options;
         const now = Date.now();
+        const notBefore = killedUntil === undefined ? 0 : killedUntil + (this.options.killedGraceMs ?? KILLED_INVOCATION_GRACE_MS);
+        let longest = 0;
         for (const m of batch) {
             const receivedAt = this.receivedAt.get(m.receiptHandle) ?? now;
             this.receivedAt.delete(m.receiptHandle);
-            if (!keep.includes(m.messageId)) queue.delete(m.receiptHandle);
-            else queue.changeVisibility(m.receiptHandle, Math.max(0, receivedAt + queue.visibilityTimeoutMs - now));
+            if (!keep.includes(m.messageId)) {
+                queue.delete(m.receiptHandle);
+                continue;
+            }
+            const hiddenMs = Math.max(0, receivedAt + queue.visibilityTimeoutMs - now, notBefore - now);
+            queue.changeVisibility(m.receiptHandle, hiddenMs);
+            longest = Math.max(longest, hiddenMs);
         }
+        return longest;
     }
 
     private async run(): Promise<void> {
@@ -173,9 +205,9 @@ export class QueuePoller {
         };
         const started = Date.now();
         const receiveCounts = batch.map((m) => Number(m.attributes.ApproximateReceiveCount));
-        const failBatch = (error: string, injected?: "before" | "after") => {
-            this.settle(batch, batch.map((m) => m.messageId));
-            this.options.onEvent?.({ kind: "batch-failed", queue: queue.name, functionName, size: batch.length, error, injected, receiveCounts });
+        const failBatch = (error: string, injected?: "before" | "after", killedUntil?: number) => {
+            const heldMs = this.settle(batch, batch.map((m) => m.messageId), killedUntil);
+            this.options.onEvent?.({ kind: "batch-failed", queue: queue.name, functionName, size: batch.length, error, injected, receiveCounts, ...(killedUntil === undefined ? {} : { heldMs }) });
         };
 
         const random = this.options.random ?? Math.random;
@@ -187,11 +219,11 @@ export class QueuePoller {
         }
         const outcome = await this.options.invoke(event);
         if (inject === "after") {
-            failBatch("injected fault (--fail-rate) after the function ran: its side effects happened", "after");
+            failBatch("injected fault (--fail-rate) after the function ran: its side effects happened", "after", outcome.ok ? undefined : outcome.killed?.until);
             return;
         }
         if (!outcome.ok) {
-            failBatch(`${outcome.error.errorType}: ${outcome.error.errorMessage}`);
+            failBatch(`${outcome.error.errorType}: ${outcome.error.errorMessage}`, undefined, outcome.killed?.until);
             return;
         }
         let keep: string[] = [];

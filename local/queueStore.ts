@@ -5,8 +5,8 @@
  * - `queues.json`: a snapshot, `{ "<queue name>": [ stored messages ] }`, always replaced atomically
  *   (written to a temporary file, flushed to disk, renamed over the old one);
  * - `queues.journal`: every change since that snapshot, one JSON line each (a message put on a queue,
- *   messages received, messages deleted), appended with a synchronous write BEFORE the change is
- *   acknowledged (the PutEvents answer, the API's 200, a message id).
+ *   messages received, a message's visibility changed, messages deleted), appended with a synchronous
+ *   write BEFORE the change is acknowledged (the PutEvents answer, the API's 200, a message id).
  *
  * Loading replays the journal over the snapshot, puts the messages back, then compacts: a new
  * snapshot of exactly what was restored, and an empty journal. A message deleted after being
@@ -16,12 +16,15 @@
  * (a crash between the snapshot's rename and the journal's truncation) changes nothing.
  *
  * What a kill -9 can cost: nothing acknowledged. A message in flight at the kill comes back with
- * its receive count and is delivered again (SQS's at-least-once). The journal is not fsync'ed on
+ * its receive count and its visibility: hidden until the hold its poller gave it runs out (its
+ * invocation died with the process, and what that invocation left behind lasts until its deadline:
+ * see timing.ts), then delivered again (SQS's at-least-once). The journal is not fsync'ed on
  * every write: an OS crash or power loss (not a process crash) can lose the writes the OS had not
  * flushed yet.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { LocalDataError } from "./dynamo";
 import { LocalQueue, QueueMutation, StoredMessage } from "./queues";
 
 export const SNAPSHOT_FILE = "queues.json";
@@ -42,6 +45,7 @@ export interface QueueRecovery {
 type Journaled = QueueMutation & { q: string };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const isTime = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
 /** Why a stored message is not one, or undefined when it is. */
 function invalidMessage(m: unknown): string | undefined {
@@ -57,14 +61,22 @@ function invalidEntry(e: unknown): string | undefined {
         case "put":
             return invalidMessage(e.message);
         case "received":
-            return Array.isArray(e.messages) && e.messages.every((m) => isRecord(m) && typeof m.messageId === "string" && typeof m.receiveCount === "number")
+            return Array.isArray(e.messages) &&
+                e.messages.every((m) => isRecord(m) && typeof m.messageId === "string" && typeof m.receiveCount === "number" && (m.visibleAt === undefined || isTime(m.visibleAt)))
                 ? undefined
-                : "received: messages is not a list of { messageId, receiveCount }";
+                : "received: messages is not a list of { messageId, receiveCount, visibleAt }";
+        case "visibility":
+            return typeof e.messageId === "string" && isTime(e.visibleAt) ? undefined : "visibility: expected { messageId, visibleAt }";
         case "delete":
             return Array.isArray(e.messageIds) && e.messageIds.every((id) => typeof id === "string") ? undefined : "delete: messageIds is not a list of strings";
         default:
             return `unknown op ${JSON.stringify(e.op)}`;
     }
+}
+
+/** `EISDIR: illegal operation on a directory, read`: a file system error in one line, without the stack. */
+function describeFsError(error: unknown): string {
+    return (error as Error)?.message ?? String(error);
 }
 
 /** Writes a file so that a reader (or a crash) sees the old content or the new, never a part. */
@@ -112,8 +124,12 @@ export class QueueStore {
 
     /**
      * Reads the snapshot and the journal, puts their messages back on the queues, compacts, and
-     * starts recording every change. A corrupt snapshot or journal is moved aside (named in a
-     * warning) and the runtime starts with what could be read.
+     * starts recording every change. Nothing damaged stops the start or is deleted: a snapshot or
+     * journal that cannot be read at all (not JSON, not a file) is moved aside; the messages of a
+     * snapshot that are not messages are set aside (the whole file is kept) and the others restored;
+     * a journal's unreadable entries are skipped (the whole journal is kept). Each is named in a
+     * warning. Only a damaged file that cannot even be moved aside, or a folder the store cannot
+     * write, is an error (LocalDataError, saying what to do).
      */
     load(): QueueRecovery {
         fs.mkdirSync(this.dir, { recursive: true });
@@ -126,19 +142,33 @@ export class QueueStore {
         };
 
         if (fs.existsSync(this.snapshotFile)) {
-            const problem = this.readSnapshot(queueState);
-            if (problem) {
+            const read = this.readSnapshot(queueState);
+            if (read.unreadable) {
                 state.clear();
-                const aside = asideName(this.snapshotFile, "corrupt", this.now());
-                fs.renameSync(this.snapshotFile, aside);
-                warnings.push(`${this.rel(this.snapshotFile)} could not be read (${problem}): moved to ${this.rel(aside)}; its messages were not restored`);
+                const aside = this.moveAside(this.snapshotFile, read.unreadable);
+                warnings.push(`${this.rel(this.snapshotFile)} could not be read (${read.unreadable}): moved to ${this.rel(aside)}; its messages were not restored`);
+            } else if (read.skipped.length > 0) {
+                // The good messages are in `state` (the new snapshot below holds them); the file keeps them all.
+                const aside = this.moveAside(this.snapshotFile, read.skipped[0]);
+                const n = read.skipped.length;
+                warnings.push(
+                    `${this.rel(this.snapshotFile)} has ${n} unreadable message${n === 1 ? "" : "s"} (${read.skipped.slice(0, 3).join("; ")}${n > 3 ? `; ${n - 3} more` : ""}): ` +
+                        `set aside, not restored; the other ${read.restored} message(s) were restored; the whole file is kept in ${this.rel(aside)}`,
+                );
             }
         }
 
         let journalEntries = 0;
         if (fs.existsSync(this.journalFile)) {
-            const text = fs.readFileSync(this.journalFile, "utf8");
-            const lines = text.split("\n");
+            let text: string | undefined;
+            try {
+                text = fs.readFileSync(this.journalFile, "utf8");
+            } catch (error) {
+                const why = describeFsError(error);
+                const aside = this.moveAside(this.journalFile, why);
+                warnings.push(`${this.rel(this.journalFile)} could not be read (${why}): moved to ${this.rel(aside)}; the queue changes it recorded since the last snapshot were not replayed`);
+            }
+            const lines = text === undefined ? [] : text.split("\n");
             // A last line without its newline is a write the crash interrupted: it was never acknowledged.
             const torn = lines.pop();
             const bad: string[] = [];
@@ -188,33 +218,74 @@ export class QueueStore {
             warnings.push(`${count} saved message(s) belong to queues this stack no longer declares (${orphanNames.join(", ")}): kept in ${this.rel(file)}, not restored`);
         }
 
-        this.compact();
-        this.fd = fs.openSync(this.journalFile, "a");
+        try {
+            this.compact();
+            this.fd = fs.openSync(this.journalFile, "a");
+        } catch (error) {
+            throw new LocalDataError(
+                `could not write the queue files in ${this.rel(this.dir)} (${describeFsError(error)}): make the folder and its queues.json and queues.journal writable (or move them out of it), or start with --memory`,
+            );
+        }
         for (const [name, queue] of this.queues) queue.recorder = (mutation) => this.record(name, mutation);
         return { restored, journalEntries, warnings };
     }
 
-    /** Fills the state from the snapshot; returns what is wrong with it, if anything. */
-    private readSnapshot(queueState: (name: string) => Map<string, StoredMessage>): string | undefined {
+    /**
+     * Moves a damaged file (or whatever is at its path: a directory too) aside, returning where to; if
+     * it cannot be moved, the start cannot go on without losing it: a LocalDataError says what to do.
+     */
+    private moveAside(file: string, problem: string): string {
+        const aside = asideName(file, "corrupt", this.now());
+        try {
+            fs.renameSync(file, aside);
+        } catch (error) {
+            throw new LocalDataError(
+                `${this.rel(file)} could not be read (${problem}) nor moved aside (${describeFsError(error)}): move it out of ${this.rel(this.dir)} yourself ` +
+                    `(deleting it loses the queued messages it holds), or start with --memory`,
+            );
+        }
+        return aside;
+    }
+
+    /**
+     * Fills the state from the snapshot. `unreadable` says why none of it could be read (the file, or
+     * its JSON); otherwise `skipped` names each message that is not one (its queue and position, and its
+     * id when it has one), and every other message is in the state.
+     */
+    private readSnapshot(queueState: (name: string) => Map<string, StoredMessage>): { unreadable?: string; skipped: string[]; restored: number } {
+        let text: string;
+        try {
+            text = fs.readFileSync(this.snapshotFile, "utf8");
+        } catch (error) {
+            return { unreadable: describeFsError(error), skipped: [], restored: 0 };
+        }
         let doc: unknown;
         try {
-            doc = JSON.parse(fs.readFileSync(this.snapshotFile, "utf8"));
+            doc = JSON.parse(text);
         } catch (error) {
-            return `not valid JSON: ${(error as Error).message}`;
+            return { unreadable: `not valid JSON: ${(error as Error).message}`, skipped: [], restored: 0 };
         }
-        if (!isRecord(doc)) return 'expected { "<queue name>": [ messages ] }';
+        if (!isRecord(doc)) return { unreadable: 'expected { "<queue name>": [ messages ] }', skipped: [], restored: 0 };
+        const skipped: string[] = [];
+        let restored = 0;
         for (const [name, messages] of Object.entries(doc)) {
-            if (!Array.isArray(messages)) return `${name} is not a list of messages`;
+            if (!Array.isArray(messages)) {
+                skipped.push(`${name}: not a list of messages`);
+                continue;
+            }
+            const target = queueState(name);
             for (const [i, m] of messages.entries()) {
                 const problem = invalidMessage(m);
-                if (problem) return `${name}[${i}]: ${problem}`;
+                if (problem) {
+                    const id = isRecord(m) && typeof m.messageId === "string" && m.messageId !== "" ? ` (message ${m.messageId})` : "";
+                    skipped.push(`${name}[${i}]${id}: ${problem}`);
+                    continue;
+                }
+                target.set((m as StoredMessage).messageId, m as StoredMessage);
+                restored++;
             }
         }
-        for (const [name, messages] of Object.entries(doc as Record<string, StoredMessage[]>)) {
-            const target = queueState(name);
-            for (const m of messages) target.set(m.messageId, m);
-        }
-        return undefined;
+        return { skipped, restored };
     }
 
     private apply(messages: Map<string, StoredMessage>, entry: Journaled): void {
@@ -225,9 +296,14 @@ export class QueueStore {
             case "received":
                 for (const r of entry.messages) {
                     const m = messages.get(r.messageId);
-                    if (m) Object.assign(m, { receiveCount: r.receiveCount, firstReceiveTimestamp: r.firstReceiveTimestamp });
+                    if (m) Object.assign(m, { receiveCount: r.receiveCount, firstReceiveTimestamp: r.firstReceiveTimestamp }, r.visibleAt === undefined ? {} : { visibleAt: r.visibleAt });
                 }
                 break;
+            case "visibility": {
+                const m = messages.get(entry.messageId);
+                if (m) m.visibleAt = entry.visibleAt;
+                break;
+            }
             case "delete":
                 for (const id of entry.messageIds) messages.delete(id);
                 break;

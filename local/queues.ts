@@ -74,16 +74,34 @@ export class QueueError extends Error {
 }
 
 /**
- * A change of a queue's stored messages, as the on-disk journal records it (queueStore.ts). Changes of
- * visibility alone are not recorded: a restored message is visible at once.
+ * A change of a queue's stored messages, as the on-disk journal records it (queueStore.ts), visibility
+ * included: after a crash, a message keeps the visibility it had, as SQS keeps it (a message held for a
+ * running invocation stays hidden for that hold, see timing.ts). `visibleAt` is absent from entries
+ * written before it was recorded: such a message comes back visible.
  */
 export type QueueMutation =
     | { op: "put"; message: StoredMessage }
-    | { op: "received"; messages: { messageId: string; receiveCount: number; firstReceiveTimestamp: number }[] }
+    | { op: "received"; messages: { messageId: string; receiveCount: number; firstReceiveTimestamp: number; visibleAt?: number }[] }
+    | { op: "visibility"; messageId: string; visibleAt: number }
     | { op: "delete"; messageIds: string[] };
 
 /** SQS's limit on a message body (1 MiB since 2025). */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * A character SQS refuses in a message body (InvalidMessageContents): it allows #x9 | #xA | #xD |
+ * #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF (XML 1.0's characters), so NUL, the other control
+ * characters, a lone surrogate and U+FFFE/U+FFFF are out.
+ */
+const NOT_AN_SQS_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+/** SQS's InvalidMessageContents message for the first character it refuses in `body`, if any. */
+export function invalidMessageContents(body: string): string | undefined {
+    const found = NOT_AN_SQS_CHARACTER.exec(body);
+    if (!found) return undefined;
+    const hex = found[0].codePointAt(0)!.toString(16).toUpperCase();
+    return `InvalidMessageContents: invalid character '#x${hex}' at index ${found.index} of the message body; the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`;
+}
 
 export class LocalQueue extends EventEmitter {
     readonly name: string;
@@ -137,6 +155,8 @@ export class LocalQueue extends EventEmitter {
     send(body: string, options: SendOptions = {}): { messageId: string; duplicate: boolean } {
         if (typeof body !== "string" || body.length === 0) throw new QueueError(this.name, "message body must be a non-empty string");
         if (Buffer.byteLength(body) > MAX_MESSAGE_BYTES) throw new QueueError(this.name, `message body is ${Buffer.byteLength(body)} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit`);
+        const invalid = invalidMessageContents(body);
+        if (invalid) throw new QueueError(this.name, invalid);
         const now = this.clock.now();
         let deduplicationId = options.deduplicationId;
         if (this.fifo) {
@@ -223,7 +243,7 @@ export class LocalQueue extends EventEmitter {
         if (received.length > 0) {
             this.record({
                 op: "received",
-                messages: received.map((m) => ({ messageId: m.messageId, receiveCount: m.receiveCount, firstReceiveTimestamp: m.firstReceiveTimestamp! })),
+                messages: received.map((m) => ({ messageId: m.messageId, receiveCount: m.receiveCount, firstReceiveTimestamp: m.firstReceiveTimestamp!, visibleAt: m.visibleAt })),
             });
         }
         if (moved.length > 0) {
@@ -253,6 +273,7 @@ export class LocalQueue extends EventEmitter {
         const message = this.messages.find((m) => m.receiptHandle === receiptHandle);
         if (!message) return false;
         message.visibleAt = this.clock.now() + visibilityTimeoutMs;
+        this.record({ op: "visibility", messageId: message.messageId, visibleAt: message.visibleAt });
         this.changed();
         return true;
     }
@@ -314,15 +335,19 @@ export class LocalQueue extends EventEmitter {
         return n;
     }
 
-    /** Messages as JSON for the on-disk snapshot; in-flight ones come back visible. */
+    /** Messages as JSON for the on-disk snapshot, with their visibility (a receipt handle dies with the process). */
     snapshot(): StoredMessage[] {
-        return this.messages.map((m) => ({ ...m, receiptHandle: undefined, visibleAt: Math.min(m.visibleAt, this.clock.now()) }));
+        return this.messages.map((m) => ({ ...m, receiptHandle: undefined }));
     }
 
-    /** Puts saved messages back (at start, before anything is recorded): visible at once, no receipt handle. */
+    /**
+     * Puts saved messages back (at start, before anything is recorded), with the visibility they had,
+     * as SQS keeps it: a message that was in flight stays hidden until its visibility (for a message a
+     * poller held for its invocation, the hold) runs out, then is received again with a new receipt
+     * handle. A delayed message keeps its delay.
+     */
     restore(messages: StoredMessage[]): void {
-        const now = this.clock.now();
-        this.messages.push(...messages.map((m) => ({ ...m, receiptHandle: undefined, visibleAt: Math.min(m.visibleAt, now) })));
+        this.messages.push(...messages.map((m) => ({ ...m, receiptHandle: undefined })));
         this.changed();
     }
 }

@@ -13,7 +13,8 @@ import { Duplex } from "stream";
 import { ProgramRun } from "../plan/engine";
 import { runStack } from "../plan/runStack";
 import { availableStacks, PROJECT_ROOT, UnknownStackError } from "../plan/stackFiles";
-import { LocalDynamo, lockDataDir, readSeedFile, seedTables, StaleLock, startLocalDynamo } from "./dynamo";
+import { lockDataDir, StaleLock } from "./dataLock";
+import { LocalDynamo, readSeedFile, seedTables, startLocalDynamo } from "./dynamo";
 import { AwsApiError, handleEventBridgeCall, LocalEventBridge } from "./eventBridge";
 import { FlowEvent } from "./flow";
 import { LocalFunction, LogSink } from "./functions";
@@ -23,7 +24,7 @@ import { buildLocalModel, LocalModel, QueueSpec } from "./model";
 import { QueuePoller } from "./poller";
 import { LocalQueue } from "./queues";
 import { QueueStore } from "./queueStore";
-import { defaultTimeScale, INIT_TIMEOUT_MS, Timing } from "./timing";
+import { defaultTimeScale, displayMs, INIT_TIMEOUT_MS, KILLED_INVOCATION_GRACE_MS, Timing } from "./timing";
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_SEED_FILE = path.join(PROJECT_ROOT, "data", "sample-restaurants.json");
@@ -71,6 +72,8 @@ export interface LocalRuntimeOptions {
 
 export interface LocalState {
     stack: string;
+    /** The data folder (absolute), or null in memory. Another runtime's start reads it to tell a held data folder from a stale lock. */
+    dataDir: string | null;
     endpoints: { http: string; dynamodb: string; eventbridge: string; state: string };
     tables: { name: string; logicalName: string; itemCount: number }[];
     queues: {
@@ -305,7 +308,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // DynamoDB (and the data folder: one runtime at a time)
         let uncleanStop: StaleLock | undefined;
         if (dataDir) {
-            const lock = lockDataDir(dataDir, { url: base });
+            const lock = await lockDataDir(dataDir, { url: base, stack });
             cleanups.push(lock.release);
             uncleanStop = lock.stale;
         }
@@ -430,8 +433,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     region: model.region,
                     batchSize: mapping.batchSize,
                     batchingWindowMs: timing.ms(mapping.batchingWindowSeconds),
-                    // A batch stays hidden while its invocation may run: the batching window, a cold start, the timeout.
-                    holdMs: timing.ms(mapping.batchingWindowSeconds) + INIT_TIMEOUT_MS + fn.timeoutMs,
+                    // A batch stays hidden while its invocation may run (the batching window, a cold start, the
+                    // timeout) and, should the runtime be killed meanwhile, until what the invocation left behind
+                    // has expired (the grace): a restart keeps this hold (see timing.ts).
+                    holdMs: timing.ms(mapping.batchingWindowSeconds) + INIT_TIMEOUT_MS + fn.timeoutMs + KILLED_INVOCATION_GRACE_MS,
                     maxConcurrency: mapping.maximumConcurrency ?? options.maxEnvironmentsPerFunction ?? 10,
                     reportBatchItemFailures: mapping.reportBatchItemFailures,
                     invoke: (event) => fn.invoke(event),
@@ -512,7 +517,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             queues: listed.map((q) => ({
                 name: q.name,
                 consumers: model.mappings.filter((m) => m.queue === q.name).map((m) => m.functionName),
-                visibilityTimeoutMs: queues.get(q.name)!.visibilityTimeoutMs,
+                visibilityTimeoutMs: displayMs(queues.get(q.name)!.visibilityTimeoutMs),
                 dlq: q.redrive?.deadLetterQueue,
                 maxReceiveCount: q.redrive?.maxReceiveCount,
                 targetDlqs: targetDlqsOf(q.name),
@@ -526,6 +531,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             async state() {
                 return {
                     stack,
+                    dataDir: dataDir ? path.resolve(dataDir) : null,
                     endpoints: { http: urls.http, dynamodb: urls.dynamodb, eventbridge: urls.eventbridge, state: urls.state },
                     tables: await Promise.all(model.tables.map(async (t) => ({ name: t.name, logicalName: t.logicalName, itemCount: await dynamo.itemCount(t.name) }))),
                     queues: listed.map((q) => {
@@ -537,7 +543,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                                 url: q.url,
                                 arn: q.arn,
                                 ...queue.counts(),
-                                visibilityTimeoutMs: queue.visibilityTimeoutMs,
+                                visibilityTimeoutMs: displayMs(queue.visibilityTimeoutMs),
                                 maxReceiveCount: q.redrive?.maxReceiveCount ?? null,
                                 tags: q.tags,
                                 dlq: dlq ? refOf(dlq.name) : null,
@@ -639,8 +645,12 @@ async function handleRequest(ctx: RequestContext, req: http.IncomingMessage): Pr
     try {
         body = await readBody(req, MAX_BODY_BYTES);
     } catch (error) {
-        if (error instanceof LocalRequestError) return jsonError(error.status, error.message);
-        throw error;
+        if (!(error instanceof LocalRequestError)) throw error;
+        // The EventBridge endpoint answers in its own protocol's shape, whatever went wrong.
+        if (isEventBridgeRequest(req)) {
+            return awsError(new AwsApiError("ValidationException", `Total size of the entries in the request is over the limit: the request body is over ${MAX_BODY_BYTES} bytes`, error.status));
+        }
+        return jsonError(error.status, error.message);
     }
     if (isEventBridgeRequest(req)) {
         const target = req.headers["x-amz-target"];

@@ -15,7 +15,22 @@
  * received again after it, `maxReceiveCount` times, then dead-lettered. A running batch's messages
  * stay hidden while its invocation runs (the poller holds them; on AWS, visibility >= 6 x the
  * timeout guarantees the same), and take their scaled visibility timeout from their receive when it
- * ends: see poller.ts.
+ * ends normally: see poller.ts.
+ *
+ * An invocation that does NOT end normally can leave behind what it sized to its remaining time in
+ * real milliseconds: the analytics consumer's claim on an event lasts until the invocation's deadline
+ * plus a few seconds, and blocks the event's retries until then. On AWS the visibility timeout (at
+ * least 6 x the function timeout, counted from the receive) always outlasts that. Locally the scaled
+ * visibility would not (0.99 s against a 30 s timeout), and the retries would burn the message's
+ * receives and dead-letter a valid event. So the messages of such an invocation stay hidden until
+ * KILLED_INVOCATION_GRACE_MS after its deadline (or after its end, if later):
+ * - killed at its timeout, or its environment crashed: the poller sees it end (poller.ts);
+ * - in flight when the runtime itself was killed (kill -9, a crash): the queue keeps the hold the
+ *   poller gave them at their receive (the batching window, a cold start, the timeout, and this
+ *   grace), and a restart honours it (queues.ts, queueStore.ts). That is the same bound: the dead
+ *   invocation started within the hold's first part, so its deadline lies within the hold.
+ * A message that fails normally (the handler answered) is not held: a consumer that fails between
+ * claim and commit releases its claim itself, and a poison message still reaches its DLQ in seconds.
  */
 import { LocalModel, QueueSpec } from "./model";
 
@@ -25,6 +40,12 @@ export const POISON_BUDGET_MS = 5000;
 export const MAX_DEFAULT_SCALE = 0.01;
 /** Lambda's init phase limit (not scaled: module loading takes real time). */
 export const INIT_TIMEOUT_MS = 10_000;
+/**
+ * How long after a killed invocation's deadline its messages stay hidden (real ms, not scaled): longer
+ * than the margin by which a consumer's lease may outlive its deadline (the analytics consumer's
+ * DEFAULT_LEASE_MARGIN_MS, 5 s; a test keeps the two in that order). See the top of this file.
+ */
+export const KILLED_INVOCATION_GRACE_MS = 10_000;
 
 export class TimeScaleError extends Error {
     constructor(message: string) {
@@ -88,6 +109,14 @@ export class Timing {
         const functions = this.functionTimeoutOverrideMs === undefined ? "function timeouts as declared, in real time" : `function timeouts ${formatMs(this.functionTimeoutOverrideMs)}`;
         return `${this.scale} (1 s on AWS = ${formatMs(1000 * this.scale)} here; ${functions})`;
     }
+}
+
+/**
+ * A duration in ms as the state shows it: to the microsecond, so that the float noise of scaling
+ * (180 s x 0.0055 = 989.9999999999999 ms) reads 990. Internal values keep their precision.
+ */
+export function displayMs(ms: number): number {
+    return Math.round(ms * 1000) / 1000;
 }
 
 export function formatMs(ms: number): string {

@@ -8,37 +8,55 @@ const USAGE = `Usage: npm run plan -- --stack NAME [--json]
 
 Runs the Pulumi program for a stack under Pulumi's mock engine (no cloud, no CLI, no credentials),
 prints the resource graph and runs the policy checks. Exit codes: 0 no violations, 1 violations or
-an invalid config, 2 bad usage or unknown stack.
+an invalid config, 2 bad usage or unknown stack. With --json, stdout holds one JSON document: the
+plan, or on failure {"error": {"message", "exitCode"}} (the message is on stderr too).
 Stacks: ${availableStacks().join(", ")}`;
 
-async function main(argv: string[]): Promise<number> {
+/** Where the plan CLI writes (the process's streams; tests pass their own). */
+export interface PlanIo {
+    out(text: string): void;
+    err(text: string): void;
+}
+
+/**
+ * The document `--json` prints when the plan cannot be made, the same shape as the ops CLI's: a script
+ * reading stdout always gets one JSON document.
+ */
+export function planErrorDocument(message: string, exitCode: number): { error: { message: string; exitCode: number } } {
+    return { error: { message, exitCode } };
+}
+
+/** Runs `npm run plan -- ...`; resolves with the exit code. Never throws. */
+export async function runPlanCli(argv: string[], io: PlanIo, plan: typeof planStack = planStack): Promise<number> {
+    // Guessed before parsing, so that a usage error is a JSON document too; the parsed flag decides after.
+    let json = argv.includes("--json");
+    const fail = (message: string, exitCode: number, usage = false): number => {
+        io.err(`${message}\n${usage ? `\n${USAGE}\n` : ""}`);
+        if (json) io.out(`${JSON.stringify(planErrorDocument(message, exitCode))}\n`);
+        return exitCode;
+    };
     let values: { stack?: string; json?: boolean; help?: boolean };
     try {
         ({ values } = parseArgs({ args: argv, options: { stack: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
     } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-        return 2;
+        return fail((error as Error).message, 2, true);
     }
+    json = Boolean(values.json);
     if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+        io.out(`${USAGE}\n`);
         return 0;
     }
-    if (!values.stack) {
-        process.stderr.write(`--stack is required\n\n${USAGE}\n`);
-        return 2;
-    }
-    if (!availableStacks().includes(values.stack)) {
-        process.stderr.write(`No config for stack "${values.stack}". Stacks that exist: ${availableStacks().join(", ")}\n`);
-        return 2;
-    }
+    if (!values.stack) return fail("--stack is required", 2, true);
+    if (!availableStacks().includes(values.stack)) return fail(`No config for stack "${values.stack}". Stacks that exist: ${availableStacks().join(", ")}`, 2);
     try {
-        const plan = await planStack(values.stack);
-        process.stdout.write(values.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlan(plan)}\n`);
-        return plan.violations.length > 0 ? 1 : 0;
+        const document = await plan(values.stack);
+        io.out(json ? `${JSON.stringify(document, null, 2)}\n` : `${renderPlan(document)}\n`);
+        return document.violations.length > 0 ? 1 : 0;
     } catch (error) {
-        process.stderr.write(`${(error as Error).message}\n`);
-        return 1;
+        return fail((error as Error).message, 1);
     }
 }
 
-main(process.argv.slice(2)).then(exitWhenFlushed);
+if (require.main === module) {
+    runPlanCli(process.argv.slice(2), { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }).then(exitWhenFlushed);
+}

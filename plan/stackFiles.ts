@@ -58,6 +58,8 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     if (stackDoc.config !== undefined && stackDoc.config !== null && !isMapping(stackDoc.config)) {
         throw new StackFileError(`Pulumi.${stack}.yaml: config: must be a mapping of "<namespace>:<key>: value", got ${JSON.stringify(stackDoc.config)}`);
     }
+    const notFinite = Object.entries<unknown>(stackDoc.config ?? {}).flatMap(([key, value]) => nonFiniteNumbers(value, key));
+    if (notFinite.length > 0) throw new StackFileError(`Pulumi.${stack}.yaml: ${notFinite.join("; ")}`);
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries<any>(stackDoc.config ?? {})) {
@@ -69,6 +71,22 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
         }
     }
     return { project: project.name, config, secretKeys };
+}
+
+/**
+ * YAML numbers JSON cannot hold: `.nan`, `.inf`, and numbers beyond a double (`1e400` reads as
+ * Infinity). JSON would turn them into null, and the config check would then report "expected number,
+ * received null": each is named here instead, by its key (`bellyfed:analyticsQueue.batchSize`).
+ */
+function nonFiniteNumbers(value: unknown, key: string): string[] {
+    if (typeof value === "number") {
+        if (Number.isFinite(value)) return [];
+        const reads = Number.isNaN(value) ? "NaN (.nan)" : `${value > 0 ? "" : "-"}Infinity (.inf, or a number too large for a double, such as 1e400)`;
+        return [`${key}: is not a finite number: the YAML value reads as ${reads}`];
+    }
+    if (Array.isArray(value)) return value.flatMap((v, i) => nonFiniteNumbers(v, `${key}.${i}`));
+    if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => nonFiniteNumbers(v, `${key}.${k}`));
+    return [];
 }
 
 /** Secure values nested inside structured config become the placeholder too. */

@@ -193,6 +193,14 @@ export class StackConfigError extends Error {
     }
 }
 
+/** The keys the config object at `path` takes (so an unknown key's message can list them), unwrapping defaults. */
+function knownKeys(path: readonly PropertyKey[]): string[] | undefined {
+    const unwrap = (schema: any): any => (schema && schema.def?.type !== "object" && typeof schema.unwrap === "function" ? unwrap(schema.unwrap()) : schema);
+    let schema: any = unwrap(StackConfigSchema);
+    for (const step of path) schema = unwrap(schema?.shape?.[step as string]);
+    return schema?.shape ? Object.keys(schema.shape) : undefined;
+}
+
 /** Parses raw values (already JSON-decoded, keyed without the namespace) against the schema. */
 export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
     const result = StackConfigSchema.safeParse(raw);
@@ -200,7 +208,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     const problems = result.error.issues.map((issue) => {
         if (issue.code === "unrecognized_keys") {
             const base = [`${PROJECT}:${String(issue.path[0] ?? "")}`, ...issue.path.slice(1).map(String)].join(".");
-            return issue.keys.map((k) => `${issue.path.length ? base + "." : PROJECT + ":"}${k}: unknown key`).join("; ");
+            const unknown = issue.keys.map((k) => `${issue.path.length ? base + "." : PROJECT + ":"}${k}: unknown key`).join("; ");
+            const known = knownKeys(issue.path);
+            return known ? `${unknown} (${issue.path.length ? base : `the ${PROJECT}: namespace`} takes ${known.join(", ")})` : unknown;
         }
         const [head, ...rest] = issue.path.map(String);
         const key = [`${PROJECT}:${head}`, ...rest].join(".");

@@ -10,8 +10,9 @@ import { daySk, EVENT_RECORD_TTL_DAYS, eventSk, TOTAL_SK, utcDay } from "./items
  * the same write units as that transaction (6 per new event) and needs no rollback:
  *
  * 1. Claim: Put `EVENT#<id>` {state: claimed, leaseUntil} if it does not exist. Exactly one attempt
- *    ever wins the claim. The lease outlives the claiming invocation (its remaining time + a margin),
- *    so a claim whose lease has expired belongs to an invocation that is gone.
+ *    ever wins the claim. The lease outlives the claiming invocation: its remaining time (which runs
+ *    up to the moment Lambda kills it) plus DEFAULT_LEASE_MARGIN_MS, so a claim whose lease has
+ *    expired belongs to an invocation that is gone.
  *    - Record exists and is `counted`: a duplicate; nothing is counted.
  *    - Record exists, `claimed`, lease running: another invocation is counting it now: retry later.
  *    - Record exists, `claimed`, lease expired: its owner died mid-way; take the claim over with a
@@ -65,9 +66,26 @@ export interface ViewCounterOptions {
     tableName: string;
     /** Clock in epoch milliseconds (tests pin it). Default Date.now. */
     now?: () => number;
-    /** How long a claim outlives the claiming invocation's remaining time. Default 30 000 ms. */
+    /** How long a claim outlives the claiming invocation's remaining time. Default DEFAULT_LEASE_MARGIN_MS. */
     leaseMarginMs?: number;
 }
+
+/**
+ * How long a claim's lease outlives the claiming invocation's deadline: 5 s.
+ *
+ * The lease already runs to the hard kill (`remainingMs` counts down to Lambda's timeout), so the
+ * margin only has to cover what can make another host see the lease end before the owner stopped:
+ * clock skew between Lambda hosts (Amazon Time Sync keeps it to milliseconds) and a kill that lands
+ * a little after the deadline. Correctness never rests on it: the in-flight markers keep a late
+ * increment from repeating and the commit is conditional on the lease, so a take-over that comes too
+ * early costs a retry, never a double count. A long margin, by contrast, costs a dead owner's event
+ * its retries: every receive before the lease ends finds it "in progress", and after
+ * maxReceiveCount receives a valid event is dead-lettered. (It was 30 s; on AWS the visibility
+ * timeout, at least 6 x the function timeout, outlasts either; the local runtime keeps the messages of
+ * a killed invocation hidden past the deadline plus a grace longer than this margin, see
+ * local/timing.ts.)
+ */
+export const DEFAULT_LEASE_MARGIN_MS = 5_000;
 
 /** How long releasing a claim after a failure may take: it runs after the invocation's deadline may have passed. */
 const RELEASE_TIMEOUT_MS = 500;
@@ -79,7 +97,7 @@ export function createViewCounter(options: ViewCounterOptions) {
     const { GetCommand, PutCommand, UpdateCommand } = require("@aws-sdk/lib-dynamodb") as typeof import("@aws-sdk/lib-dynamodb");
     const { documents, tableName: TableName } = options;
     const now = options.now ?? (() => Date.now());
-    const leaseMarginMs = options.leaseMarginMs ?? 30_000;
+    const leaseMarginMs = options.leaseMarginMs ?? DEFAULT_LEASE_MARGIN_MS;
     const expiresAt = () => Math.floor(now() / 1000) + EVENT_RECORD_TTL_DAYS * 86400;
 
     /**

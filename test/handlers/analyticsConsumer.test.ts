@@ -275,6 +275,18 @@ describe("analytics consumer (dynalite)", () => {
             expect(await views("r-release", TOTAL_SK)).to.equal(1);
         });
 
+        it("leases its claim until its own deadline plus the 5 s clock-skew margin, not longer", async () => {
+            // An owner killed between claim and commit cannot release its claim: the lease is what is left, and
+            // it blocks the event's retries until it runs out (the shorter, the fewer receives it burns).
+            const killedAfterClaiming = {
+                send: (command: any, options?: any) =>
+                    /^ADD|leaseUntil = :released/.test(String(command.input?.UpdateExpression ?? "")) ? Promise.reject(new Error("killed")) : dynamo.documents.send(command, options),
+            } as any;
+            const owner = createAnalyticsConsumer({ documents: killedAfterClaiming, tableName: TABLE, catalog: buildEventCatalog(), logger: rec.logger, metrics: rec.metricsSink, now: () => NOW });
+            await owner(sqsEvent(sqsRecord("m-1", viewed("r-lease", "e-1"))), { getRemainingTimeInMillis: () => 20_000 });
+            expect((await item("r-lease", eventSk("e-1")))?.leaseUntil).to.equal(NOW + 20_000 + 5_000);
+        });
+
         it("retries later, counting nothing, while another invocation's claim is alive", async () => {
             await seedClaim("r-busy", "e-1", NOW + 60_000);
             const res = await handler(sqsEvent(sqsRecord("m-1", viewed("r-busy", "e-1"))));

@@ -1,3 +1,4 @@
+import { spawn } from "child_process";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as http from "http";
@@ -8,6 +9,7 @@ import { LocalModelError } from "../../local/model";
 import { formatMs, POISON_BUDGET_MS } from "../../local/timing";
 import { PROJECT_ROOT, StackFileError } from "../../plan/stackFiles";
 import { StackConfigError } from "../../stacks/config";
+import { eventually } from "../support/localRuntime";
 
 /** Runs the CLI in process; `stopAfter` is called with the output once the banner is out, and stops it. */
 async function runCli(argv: string[], stopAfter?: (out: string) => Promise<void> | void): Promise<{ code: number; out: string; err: string }> {
@@ -154,5 +156,22 @@ describe("local runtime CLI (npm start)", function () {
         expect(out).to.match(/Sample restaurants \(seeded now\): r-nasi-lemak-house, /);
         expect(out).to.match(/curl -i http:\/\/127\.0\.0\.1:\d+\/restaurant\/r-nasi-lemak-house/);
         expect(out).to.match(/Stopped\.\n$/);
+    });
+
+    it("run without npm, as the README tells supervisors to, exits 0 on SIGTERM only once it has stopped and freed its port", async function () {
+        this.timeout(60_000);
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "local/cli.ts", "--port", "0", "--memory", "--quiet"], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        child.stdout.on("data", (chunk) => (out += chunk));
+        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        await eventually(async () => out, (text) => /Ctrl-C to stop\./.test(text), { timeoutMs: 45_000, what: "the banner" });
+        const base = /HTTP API\s+(http:\/\/\S+)/.exec(out)![1];
+        child.kill("SIGTERM");
+        expect(await exited).to.equal(0);
+        expect(out).to.match(/Stopped\.\n$/);
+        const logs = /Function logs (\S+)\/<function>\.log/.exec(out)![1];
+        fs.rmSync(path.join(PROJECT_ROOT, logs), { recursive: true, force: true });
+        // Nothing listens on the port any more: a supervisor restarting at once can bind it.
+        expect(await fetch(base).then(() => "answered", () => "refused")).to.equal("refused");
     });
 });

@@ -60,6 +60,14 @@ describe("local EventBridge", () => {
             });
         });
 
+        it("delivers a detail holding characters SQS refuses raw: the event is JSON, where they are escapes", () => {
+            const q = queue("views");
+            const { bus } = bridge([rule("views", VIEWED_PATTERN, [target("views")])], [q]);
+            const result = bus.putEvents({ Entries: [viewed({ restaurantId: "r-1", note: "a\u0000b\ud800" })] });
+            expect(result.FailedEntryCount).to.equal(0);
+            expect(q.peek()[0].body).to.include('"note":"a\\u0000b\\ud800"');
+        });
+
         it("takes the entry's Time (epoch seconds, as the JSON protocol sends it)", () => {
             const q = queue("views");
             const { bus } = bridge([rule("views", VIEWED_PATTERN, [target("views")])], [q]);
@@ -90,6 +98,24 @@ describe("local EventBridge", () => {
                 expect(result.Entries[1]).to.have.property("EventId");
             });
         }
+
+        it("fails the whole request with a ValidationException listing every EventBusName that breaks AWS's constraints ('' is not the default bus)", () => {
+            const { bus } = bridge([], []);
+            expect(() => bus.putEvents({ Entries: [viewed({}, { EventBusName: "" }), viewed(), viewed({}, { EventBusName: "my bus" })] }))
+                .to.throw(
+                    AwsApiError,
+                    "2 validation errors detected: Value '' at 'entries.1.member.eventBusName' failed to satisfy constraint: Member must have length greater than or equal to 1; " +
+                        "Value 'my bus' at 'entries.3.member.eventBusName' failed to satisfy constraint: Member must satisfy regular expression pattern: ",
+                )
+                .with.property("type", "ValidationException");
+        });
+
+        it("sends an entry without EventBusName to the default bus", () => {
+            const { bus } = bridge([], []);
+            const entry: Record<string, unknown> = viewed();
+            delete entry.EventBusName;
+            expect(bus.putEvents({ Entries: [entry] }).FailedEntryCount).to.equal(0);
+        });
 
         it("rejects more than 10 entries with a ValidationException", () => {
             const { bus } = bridge([], []);

@@ -20,5 +20,10 @@ describe("flow lines", () => {
         expect(line).to.match(/\.\.\. \(\d+ more characters\)$/);
     });
 
+    it("says how long a killed invocation's messages stay hidden, and why", () => {
+        const line = formatFlow({ kind: "batch-failed", queue: "q", functionName: "fn", size: 2, error: "Sandbox.Timedout: Task timed out after 30.00 seconds", receiveCounts: [1, 1], heldMs: 10_000 });
+        expect(line).to.match(/: Sandbox\.Timedout: Task timed out after 30\.00 seconds \(killed: its messages stay hidden 10 s, past its deadline and any claim it left\)$/);
+    });
+
     it("clips at the given length", () => expect(clip("abcdef", 3)).to.equal("abc... (3 more characters)"));
 });

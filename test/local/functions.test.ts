@@ -54,6 +54,24 @@ describe("local functions (worker threads)", function () {
         expect(fn.counters()).to.include({ timeouts: 1, coldStarts: 2 });
     });
 
+    it("reports a killed invocation with the time until which what it sized to its remaining time may last (its deadline)", async () => {
+        const fn = start(spec("killed", `exports.handler = async () => new Promise(() => {});`), { timeoutMs: 300 });
+        const before = Date.now();
+        const result = await fn.invoke({});
+        expect(!result.ok && result.killed?.until).to.be.within(before + 300, Date.now());
+    });
+
+    it("reports an environment that crashed under its invocation as killed, and a thrown error as not", async () => {
+        const crashes = start(spec("crashes", `exports.handler = async () => { setImmediate(() => process.exit(3)); return new Promise(() => {}); };`), { timeoutMs: 5000 });
+        const before = Date.now();
+        const crashed = await crashes.invoke({});
+        expect(crashed).to.deep.include({ ok: false, timedOut: false });
+        expect(!crashed.ok && crashed.killed?.until).to.be.at.least(before + 5000);
+        const throws = start(spec("throws-again", `exports.handler = async () => { throw new Error("no"); };`));
+        const thrown = await throws.invoke({});
+        expect(!thrown.ok && thrown.killed).to.equal(undefined);
+    });
+
     it("fails invocations with the init error when the module throws while loading", async () => {
         const fn = start(spec("init-fails", `throw new Error("Missing environment variable(s): TABLE");`));
         const result = await fn.invoke({});

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { CapturedResource, ProgramRun } from "../../plan/engine";
 import { buildLocalModel, LocalModel, LocalModelError, TYPES } from "../../local/model";
-import { defaultTimeScale, parseTimeScale, Timing } from "../../local/timing";
+import { DEFAULT_LEASE_MARGIN_MS } from "../../handlers/analyticsConsumer/viewCounter";
+import { defaultTimeScale, displayMs, KILLED_INVOCATION_GRACE_MS, parseTimeScale, Timing } from "../../local/timing";
 import { Graph, stackGraph } from "../support/graph";
 
 /** A captured run from hand-written resources (for graphs the stacks never produce). */
@@ -146,6 +147,16 @@ describe("local model (built from the resource graph)", () => {
             expect(timing.visibilityTimeoutMs(q)).to.be.closeTo(q.visibilityTimeoutSeconds * 5.5, 1e-6);
             expect(timing.ms(2)).to.be.closeTo(11, 1e-9);
             expect(timing.functionTimeoutMs(30)).to.equal(30_000);
+        });
+
+        it("keeps a killed invocation's messages hidden longer after its deadline than the consumer's lease outlives it", () => {
+            // Else a retry finds the dead owner's claim still leased, and burns a receive on "in progress".
+            expect(KILLED_INVOCATION_GRACE_MS).to.be.greaterThan(DEFAULT_LEASE_MARGIN_MS);
+        });
+
+        it("rounds a scaled duration for display only: 180 s x 0.0055 reads 990 ms", () => {
+            expect(displayMs(new Timing(0.0055).ms(180))).to.equal(990);
+            expect(displayMs(0.0123456)).to.equal(0.012);
         });
 
         it("gives every function the override timeout when one is set (tests of timeouts)", () => {

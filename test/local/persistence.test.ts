@@ -1,4 +1,5 @@
 import { DynamoDBClient, UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
@@ -7,7 +8,7 @@ import { banner } from "../../local/cli";
 import { LocalDataError } from "../../local/dynamo";
 import { DATA_ROOT, LocalRuntime, startLocalRuntime } from "../../local/runtime";
 import { stackGraph } from "../support/graph";
-import { eventually, request, RuntimeProcess, startRuntimeProcess, startTestRuntime } from "../support/localRuntime";
+import { DynamoTrap, eventually, request, RuntimeProcess, startDynamoTrap, startRuntimeProcess, startTestRuntime } from "../support/localRuntime";
 
 describe("local runtime on disk", function () {
     this.timeout(30_000);
@@ -62,7 +63,7 @@ describe("local runtime on disk", function () {
         const holder = rt ?? (rt = await startTestRuntime({ memory: false, dataDir }));
         const error = await startTestRuntime({ memory: false, dataDir }).catch((e) => e);
         expect(error).to.be.instanceOf(LocalDataError);
-        expect(error.message).to.match(new RegExp(`is in use by another local runtime \\(pid ${process.pid}, ${holder.urls.http}\\)\\. Stop it, or start this one with --memory\\.$`));
+        expect(error.message).to.match(new RegExp(`is in use by another local runtime \\(pid ${process.pid}, ${holder.urls.http}\\)\\. Stop it, or start this one with --memory\\. If you are sure no runtime uses the folder, delete \\S+runtime\\.lock and start again\\.$`));
     });
 });
 
@@ -166,7 +167,7 @@ describe("local runtime: while stopping", function () {
 });
 
 describe("local runtime: after a crash (kill -9)", function () {
-    this.timeout(90_000);
+    this.timeout(150_000);
     let dataDir: string;
     let crashing: RuntimeProcess | undefined;
     before(() => {
@@ -190,7 +191,10 @@ describe("local runtime: after a crash (kill -9)", function () {
         await rt.stop();
 
         // The next run, in a process of its own, counts them, queues 3 more views, and is killed.
-        crashing = await startRuntimeProcess(dataDir);
+        // A 5 s function timeout: a message a consumer invocation held at the kill comes back 25 s after
+        // its receive (the hold: a cold start's 10 s, the timeout, a 10 s grace; see timing.ts), not 50 s.
+        const functionTimeoutMs = 5000;
+        crashing = await startRuntimeProcess(dataDir, { functionTimeoutMs });
         const { http, state } = crashing.urls;
         await eventually(() => views(http), (n) => n === 2, { what: "the 2 saved views counted" });
         await request(`${http}/_local/faults`, { method: "POST", body: JSON.stringify({ failRate: 1 }) });
@@ -198,14 +202,27 @@ describe("local runtime: after a crash (kill -9)", function () {
         expect(await queued(state)).to.equal(3);
         await crashing.kill();
 
-        rt = await startTestRuntime({ memory: false, dataDir });
+        rt = await startTestRuntime({ memory: false, dataDir, functionTimeoutMs });
         try {
             expect(rt.recovery).to.deep.include({ restoredMessages: 3 });
             expect(rt.recovery?.uncleanStop?.pid).to.be.a("number").and.not.equal(process.pid);
             expect(banner(rt, { failRate: 0, logs: false })).to.match(/^ {2}Recovered {5}the previous runtime \(pid \d+, started [^)]+\) did not stop cleanly \(killed or crashed\): restored 3 queued message\(s\)/m);
-            await eventually(() => views(rt!.urls.http), (n) => n === 5, { what: "all 5 views counted" });
-            await eventually(() => analyticsIdle(rt!), (idle) => idle, { what: "analytics queue drained" });
+            await eventually(() => views(rt!.urls.http), (n) => n === 5, { what: "all 5 views counted", timeoutMs: 40_000 });
+            await eventually(() => analyticsIdle(rt!), (idle) => idle, { what: "analytics queue drained", timeoutMs: 40_000 });
             expect(await views(rt.urls.http)).to.equal(5);
+        } finally {
+            await rt.stop();
+        }
+    });
+
+    it("starts when queues.journal is not a file (a directory), moving it aside and naming it in a warning", async () => {
+        fs.rmSync(path.join(dataDir, "queues.journal"), { force: true });
+        fs.mkdirSync(path.join(dataDir, "queues.journal"));
+        const rt = await startTestRuntime({ memory: false, dataDir });
+        try {
+            expect(fs.readdirSync(dataDir).filter((f) => f.startsWith("queues.journal.corrupt-"))).to.have.length(1);
+            expect(banner(rt, { failRate: 0, logs: false })).to.match(/^Warning: \S*queues\.journal could not be read \(EISDIR: [^)]*\): moved to \S*queues\.journal\.corrupt-\S+; the queue changes it recorded since the last snapshot were not replayed$/m);
+            expect((await request(`${rt.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
         } finally {
             await rt.stop();
         }
@@ -225,6 +242,66 @@ describe("local runtime: after a crash (kill -9)", function () {
             await rt.stop();
         }
     });
+});
+
+describe("local runtime: a consumer killed with the runtime between claiming an event and counting it (kill -9 mid-batch)", function () {
+    this.timeout(150_000);
+    let dataDir: string;
+    let crashing: RuntimeProcess | undefined;
+    let trap: DynamoTrap | undefined;
+    before(() => {
+        dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-dead-owner-"));
+    });
+    after(async () => {
+        await crashing?.kill();
+        await trap?.close();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it("counts the event exactly once after the restart, once the dead owner's claim has run out, and dead-letters nothing", async () => {
+        // The consumer's claim (a conditional Put of EVENT#<id>) is answered; every call after it hangs;
+        // then the runtime is killed: a claim whose owner is dead, and its message in flight.
+        trap = await startDynamoTrap((operation, body) => operation === "PutItem" && body.includes('"EVENT#') && body.includes("attribute_not_exists"));
+        // A short function timeout keeps the wait short: the dead owner's lease ends 5 s after its 5 s deadline.
+        const functionTimeoutMs = 5000;
+        crashing = await startRuntimeProcess(dataDir, { functionTimeoutMs, functionEnv: { AWS_ENDPOINT_URL_DYNAMODB: trap.url } });
+        trap.target = crashing.urls.dynamodb;
+        expect((await request(`${crashing.urls.http}/restaurant/r-laksa-lane`)).status).to.equal(200);
+        await trap.tripped;
+        await crashing.kill();
+
+        const rt = await startTestRuntime({ memory: false, dataDir, functionTimeoutMs });
+        try {
+            const analytics = rt.model.tables.find((t) => t.logicalName === "analytics")!.name;
+            const claims = await eventRecords(rt, analytics);
+            expect(claims.map((c) => c.state)).to.deep.equal(["claimed"]);
+            expect(claims[0].leaseUntil).to.be.greaterThan(Date.now());
+
+            const dlq = () => rt.dlqMessages((rt.queues.find((q) => q.dlq) ?? rt.queues[0]).name).messages.length;
+            const outcome = await eventually(
+                async () => ({ views: await views(rt.urls.http), dlq: dlq() }),
+                (o) => o.views > 0 || o.dlq > 0,
+                { timeoutMs: 90_000, what: "the event counted or dead-lettered" },
+            );
+            expect(outcome).to.deep.equal({ views: 1, dlq: 0 });
+            await eventually(() => analyticsIdle(rt), (idle) => idle, { what: "analytics queue drained" });
+            expect([await views(rt.urls.http), dlq()]).to.deep.equal([1, 0]);
+            expect((await eventRecords(rt, analytics)).map((c) => c.state)).to.deep.equal(["counted"]);
+        } finally {
+            await rt.stop();
+        }
+    });
+
+    const views = async (http: string) => (await request(`${http}/restaurant/r-laksa-lane/stats`)).body.views.total as number;
+    const eventRecords = async (rt: LocalRuntime, table: string) => {
+        const client = new DynamoDBClient({ endpoint: rt.urls.dynamodb, region: "us-east-1", credentials: { accessKeyId: "l", secretAccessKey: "l" } });
+        try {
+            const page = await DynamoDBDocumentClient.from(client).send(new ScanCommand({ TableName: table, ConsistentRead: true }));
+            return (page.Items ?? []).filter((item) => String(item.sk).startsWith("EVENT#"));
+        } finally {
+            client.destroy();
+        }
+    };
 });
 
 async function analyticsIdle(rt: LocalRuntime): Promise<boolean> {

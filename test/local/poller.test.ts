@@ -104,6 +104,37 @@ describe("local event source mapping (SQS -> Lambda)", () => {
         });
     });
 
+    describe("an invocation that was killed (its timeout, a crashed environment)", () => {
+        it("keeps its messages hidden until the grace after its deadline: what it left behind (a lease) may last until then", async () => {
+            const killedUntil = Date.now() + 300;
+            const invokedAt: number[] = [];
+            const { queue, poller, events, settled } = setup({
+                visibilityTimeoutMs: 20,
+                killedGraceMs: 400,
+                respond: () => {
+                    invokedAt.push(Date.now());
+                    return invokedAt.length === 1 ? { ok: false, error: { errorType: "Sandbox.Timedout", errorMessage: "Task timed out" }, killed: { until: killedUntil } } : { ok: true, value: null };
+                },
+            });
+            queue.send("claimed, then killed");
+            started(poller);
+            await settled(2);
+            expect(invokedAt[1]).to.be.at.least(killedUntil + 400);
+            expect(events[0]).to.deep.include({ kind: "batch-failed" });
+            expect((events[0] as { heldMs?: number }).heldMs).to.be.within(600, 710);
+        });
+
+        it("lets the messages of a batch that failed by answering come back on the queue's schedule (a poison message stays fast)", async () => {
+            const { queue, poller, events, settled } = setup({ visibilityTimeoutMs: 20, killedGraceMs: 60_000, respond: () => ({ ok: false, error: { errorType: "Error", errorMessage: "poison" } }) });
+            queue.send("poison");
+            started(poller);
+            const t0 = Date.now();
+            await settled(3);
+            expect(Date.now() - t0).to.be.below(2000);
+            expect((events[0] as { heldMs?: number }).heldMs).to.equal(undefined);
+        });
+    });
+
     it("sends Lambda's SQS event shape", async () => {
         const { queue, poller, batches, settled } = setup();
         queue.send('{"hello":1}');

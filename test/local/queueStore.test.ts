@@ -2,6 +2,7 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { LocalDataError } from "../../local/dynamo";
 import { LocalQueue } from "../../local/queues";
 import { JOURNAL_FILE, QueueStore, SNAPSHOT_FILE } from "../../local/queueStore";
 
@@ -68,13 +69,33 @@ describe("queue store (crash-safe queue persistence)", () => {
         expect(after.qs.get("views-dlq")!.peek()[0].receiveCount).to.equal(2);
     });
 
-    it("brings an in-flight message back visible with its receive count", () => {
+    it("brings a message in flight at the crash back hidden for the rest of its visibility (its hold), with its receive count", () => {
+        const first = start(dir);
+        first.qs.get("views")!.send("in flight");
+        first.qs.get("views")!.receive(1); // 60 s: what a poller's hold for a running invocation looks like
+        const after = start(dir);
+        expect(after.qs.get("views")!.counts()).to.deep.equal({ visible: 0, inFlight: 1, delayed: 0 });
+        const [restored] = after.qs.get("views")!.peek();
+        expect(restored.receiveCount).to.equal(1);
+        expect(restored.visibleAt).to.equal(first.qs.get("views")!.peek()[0].visibleAt);
+    });
+
+    it("records visibility changes: a message whose batch ended before the crash comes back on its own schedule, not the hold's", () => {
+        const first = start(dir);
+        const views = first.qs.get("views")!;
+        views.send("failed, retry soon");
+        const [received] = views.receive(1);
+        views.changeVisibility(received.receiptHandle, 0); // the poller settles a failed batch
+        const after = start(dir);
+        expect(after.qs.get("views")!.counts()).to.deep.equal({ visible: 1, inFlight: 0, delayed: 0 });
+    });
+
+    it("keeps a restored message's visibility through the snapshot a start writes (a second crash)", () => {
         const first = start(dir);
         first.qs.get("views")!.send("in flight");
         first.qs.get("views")!.receive(1);
-        const after = start(dir);
-        expect(after.qs.get("views")!.counts()).to.deep.equal({ visible: 1, inFlight: 0, delayed: 0 });
-        expect(after.qs.get("views")!.peek()[0].receiveCount).to.equal(1);
+        start(dir); // restores and compacts into a new snapshot, then crashes too
+        expect(start(dir).qs.get("views")!.counts()).to.deep.equal({ visible: 0, inFlight: 1, delayed: 0 });
     });
 
     it("changes nothing when a journal is replayed over the snapshot it was compacted into (a crash between the two)", () => {
@@ -122,10 +143,51 @@ describe("queue store (crash-safe queue persistence)", () => {
             expect(bodies("views")).to.deep.equal([]);
         });
 
-        it("treats a snapshot whose messages lack their fields as corrupt, naming the first bad one", () => {
-            fs.writeFileSync(path.join(dir, SNAPSHOT_FILE), JSON.stringify({ views: [{ messageId: "m-1" }] }));
+        it("restores the good messages of a snapshot with bad ones, and sets the bad ones aside, naming each", () => {
+            const good = (id: string) => ({ messageId: id, body: `body ${id}`, md5OfBody: "x", sentTimestamp: Date.now(), receiveCount: 0, visibleAt: 1 });
+            const text = JSON.stringify({ views: [good("m-1"), { messageId: "m-2" }, good("m-3")], "views-dlq": "not a list" });
+            fs.writeFileSync(path.join(dir, SNAPSHOT_FILE), text);
+            const { recovery, bodies } = start(dir, { now: () => at });
+            expect(bodies("views")).to.deep.equal(["body m-1", "body m-3"]);
+            expect(recovery.warnings).to.have.length(1);
+            expect(recovery.warnings[0]).to.match(
+                /queues\.json has 2 unreadable messages \(views\[1\] \(message m-2\): body is not a non-empty string; views-dlq: not a list of messages\): set aside, not restored; the other 2 message\(s\) were restored; the whole file is kept in .*queues\.json\.corrupt-2026-03-04T05-06-07-089Z$/,
+            );
+            expect(fs.readFileSync(path.join(dir, `${SNAPSHOT_FILE}.corrupt-2026-03-04T05-06-07-089Z`), "utf8")).to.equal(text);
+            // The new snapshot holds what was restored: the next start finds nothing wrong.
+            expect(start(dir).recovery).to.deep.include({ restored: { views: 2 }, warnings: [] });
+        });
+
+        it("moves aside a journal path that cannot be read as a file (a directory) and starts, saying so", () => {
+            fs.mkdirSync(path.join(dir, JOURNAL_FILE));
+            const { recovery, qs } = start(dir, { now: () => at });
+            expect(recovery.warnings).to.have.length(1);
+            expect(recovery.warnings[0]).to.match(/queues\.journal could not be read \(EISDIR: .*\): moved to .*queues\.journal\.corrupt-2026-03-04T05-06-07-089Z; the queue changes it recorded since the last snapshot were not replayed$/);
+            expect(fs.statSync(path.join(dir, `${JOURNAL_FILE}.corrupt-2026-03-04T05-06-07-089Z`)).isDirectory()).to.equal(true);
+            qs.get("views")!.send("recorded in a new journal");
+            expect(start(dir).bodies("views")).to.deep.equal(["recorded in a new journal"]);
+        });
+
+        it("moves aside a snapshot path that is a directory, like any unreadable snapshot", () => {
+            fs.mkdirSync(path.join(dir, SNAPSHOT_FILE));
             const { recovery } = start(dir, { now: () => at });
-            expect(recovery.warnings[0]).to.match(/could not be read \(views\[0\]: body is not a non-empty string\)/);
+            expect(recovery.warnings[0]).to.match(/queues\.json could not be read \(EISDIR: .*\): moved to .*queues\.json\.corrupt-2026-03-04T05-06-07-089Z; its messages were not restored$/);
+        });
+
+        it("stops with one clear LocalDataError naming the path and what to do when a damaged file cannot be moved aside", () => {
+            fs.mkdirSync(path.join(dir, JOURNAL_FILE));
+            // Where it would go is taken by a non-empty folder: the rename fails.
+            fs.mkdirSync(path.join(dir, `${JOURNAL_FILE}.corrupt-2026-03-04T05-06-07-089Z`, "taken"), { recursive: true });
+            const error = (() => {
+                try {
+                    start(dir, { now: () => at });
+                } catch (e) {
+                    return e as Error;
+                }
+            })();
+            expect(error).to.be.instanceOf(LocalDataError);
+            expect(error!.message).to.match(/queues\.journal could not be read \(EISDIR: .*\) nor moved aside \(.*\): move it out of .* yourself \(deleting it loses the queued messages it holds\), or start with --memory$/);
+            expect(error!.message).not.to.include("\n");
         });
 
         it("skips a last journal line cut short by the crash, saying so", () => {

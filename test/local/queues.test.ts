@@ -109,6 +109,14 @@ describe("local queues (SQS semantics)", () => {
         expect(() => queue.send("x".repeat(1024 * 1024 + 1))).to.throw(QueueError, /over the 1048576-byte limit/);
     });
 
+    it("rejects a body with a character SQS refuses (InvalidMessageContents), naming it, and takes any other", () => {
+        const { queue } = queueOnClock();
+        expect(() => queue.send("a\u0007b")).to.throw(QueueError, /^queue q: InvalidMessageContents: invalid character '#x7' at index 1 of the message body; the set of allowed characters is #x9 \| #xA \| #xD/);
+        expect(() => queue.send("\udc00")).to.throw(QueueError, /invalid character '#xDC00' at index 0/);
+        expect(() => queue.send("\uffff")).to.throw(QueueError, /'#xFFFF'/);
+        expect(() => queue.send("tab\t, line\n, return\r, \u00e9, \ud83d\ude00, \u{10ffff}")).not.to.throw();
+    });
+
     it("FIFO: needs a group id, drops duplicates within the deduplication interval, keeps a group in order", () => {
         const { queue, clock } = queueOnClock({ fifo: true, contentBasedDeduplication: true, deduplicationMs: 1000 });
         expect(() => queue.send("x")).to.throw(QueueError, /MessageGroupId/);
@@ -121,12 +129,15 @@ describe("local queues (SQS semantics)", () => {
         expect(queue.send("one", { messageGroupId: "g" }).duplicate).to.equal(false);
     });
 
-    it("a snapshot brings in-flight messages back visible", () => {
+    it("a restored in-flight message keeps its visibility, as on SQS: hidden until it runs out, then received again", () => {
         const { queue } = queueOnClock();
         queue.send("a");
-        queue.receive(1);
-        const restored = queueOnClock().queue;
+        queue.receive(1, 5000); // held for a running invocation, then the runtime dies
+        const { queue: restored, clock } = queueOnClock();
         restored.restore(queue.snapshot());
-        expect(restored.receive(1).map((m) => m.body)).to.deep.equal(["a"]);
+        expect(restored.counts()).to.deep.equal({ visible: 0, inFlight: 1, delayed: 0 });
+        expect(restored.receive(1)).to.deep.equal([]);
+        clock.t += 5000;
+        expect(restored.receive(1).map((m) => [m.body, m.attributes.ApproximateReceiveCount])).to.deep.equal([["a", "2"]]);
     });
 });

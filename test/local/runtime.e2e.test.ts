@@ -198,6 +198,26 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect(res.body.message).to.match(/not valid JSON/);
         });
 
+        it("answers a request without X-Amz-Target with UnknownOperationException, never as PutEvents", async () => {
+            const res = await request(rt.urls.eventbridge, { method: "POST", headers: { "Content-Type": "application/x-amz-json-1.1" }, body: JSON.stringify({ Entries: [{ Source: "s", DetailType: "T", Detail: "{}" }] }) });
+            expect([res.status, res.body.__type]).to.deep.equal([400, "UnknownOperationException"]);
+            expect(res.headers.get("x-amzn-errortype")).to.equal("UnknownOperationException");
+        });
+
+        it("rejects an empty EventBusName with ValidationException, as AWS's length constraint (1-1600) does, instead of using the default bus", async () => {
+            const error = await events.send(new PutEventsCommand({ Entries: [{ Source: "bellyfed.test", DetailType: "T", Detail: "{}", EventBusName: "" }] })).catch((e) => e);
+            expect(error.name).to.equal("ValidationException");
+            expect(error.message).to.equal("1 validation error detected: Value '' at 'entries.1.member.eventBusName' failed to satisfy constraint: Member must have length greater than or equal to 1");
+        });
+
+        it("answers a body over the size limit with 413 and an AWS-style error document", async () => {
+            const res = await request(rt.urls.eventbridge, { method: "POST", headers: { "X-Amz-Target": "AWSEvents.PutEvents" }, body: "x".repeat(11 * 1024 * 1024) });
+            expect(res.status).to.equal(413);
+            expect(res.body).to.have.keys("__type", "message");
+            expect(res.body.__type).to.equal("ValidationException");
+            expect(res.headers.get("x-amzn-errortype")).to.equal("ValidationException");
+        });
+
         it("reports a per-entry failure with FailedEntryCount and still delivers the rest", async () => {
             const result = await events.send(
                 new PutEventsCommand({ Entries: [{ Source: "bellyfed.test", DetailType: "T", Detail: "not json" }, { Source: "bellyfed.test", DetailType: "T", Detail: "{}" }] }),
@@ -308,6 +328,44 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             const queue = await analyticsQueue(rt);
             const res = await request(`${rt.urls.http}/_local/queues/${queue.name}/messages`, { method: "POST", body: JSON.stringify({ body: "x".repeat(3 * 1024 * 1024) }) });
             expect([res.status, res.body]).to.deep.equal([400, { message: `queue ${queue.name}: message body is 3145728 bytes, over the 1048576-byte limit` }]);
+        });
+
+        it("rejects a message body with a key besides \"body\", naming it, and sends nothing", async () => {
+            const queue = await analyticsQueue(rt);
+            const res = await request(`${rt.urls.http}/_local/queues/${queue.dlq!.name}/messages`, { method: "POST", body: JSON.stringify({ body: "x", extra: 1 }) });
+            expect([res.status, res.body.message]).to.deep.equal([400, 'Unknown field "extra" in the message body: its field is "body" ({ "body": "<message body string>" })']);
+            expect((await request(`${rt.urls.http}/_local/queues/${queue.name}/dlq`)).body.messages.map((m: any) => m.body)).not.to.include("x");
+        });
+
+        it("rejects a faults body with a key besides \"failRate\", naming it, and changes nothing", async () => {
+            const res = await request(`${rt.urls.http}/_local/faults`, { method: "POST", body: JSON.stringify({ failRate: 1, x: 1 }) });
+            expect([res.status, res.body.message]).to.deep.equal([400, 'Unknown field "x" in the faults body: its field is "failRate" ({ "failRate": <number from 0 to 1> })']);
+            expect((await request(`${rt.urls.http}/_local/faults`)).body).to.deep.equal({ failRate: 0 });
+        });
+
+        for (const [what, body, hex, index] of [
+            ["a NUL character", "a\u0000b", "0", 1],
+            ["a lone surrogate", "\ud800", "D800", 0],
+        ] as const) {
+            it(`rejects a message body with ${what} with 400 InvalidMessageContents, as SQS does`, async () => {
+                const queue = await analyticsQueue(rt);
+                const res = await request(`${rt.urls.http}/_local/queues/${queue.dlq!.name}/messages`, { method: "POST", body: JSON.stringify({ body }) });
+                expect(res.status).to.equal(400);
+                expect(res.body.message).to.equal(
+                    `queue ${queue.dlq!.name}: InvalidMessageContents: invalid character '#x${hex}' at index ${index} of the message body; the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+                );
+            });
+        }
+
+        it("shows a scaled visibility timeout rounded for display (990, not 989.9999999999999)", async () => {
+            const { body } = await request(rt.urls.state);
+            const ms = body.queues.find((q: any) => q.maxReceiveCount === 5).visibilityTimeoutMs;
+            expect(Number.isInteger(ms * 1000)).to.equal(true);
+            expect(ms).to.equal(Math.round(rt.queues.find((q) => q.maxReceiveCount === 5)!.visibilityTimeoutMs * 1000) / 1000);
+        });
+
+        it("reports its data folder in the state (null in memory): another runtime's start tells a held folder from a stale lock by it", async () => {
+            expect((await request(rt.urls.state)).body.dataDir).to.equal(null);
         });
 
         it("rejects a redrive body whose messageIds is not a list of strings", async () => {

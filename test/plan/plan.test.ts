@@ -3,7 +3,9 @@ import { expect } from "chai";
 import * as path from "path";
 import { promisify } from "util";
 import { compareCodePoints } from "../../components/codePointOrder";
+import { runPlanCli } from "../../plan/cli";
 import { planStack } from "../../plan/plan";
+import { StackConfigError } from "../../stacks/config";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, "../..");
@@ -73,6 +75,45 @@ describe("offline plan (npm run plan)", function () {
         const error = await plan("--stack", "nope").then(() => undefined, (e) => e);
         expect(error.code).to.equal(2);
         expect(error.stderr).to.include('No config for stack "nope"').and.include("dev, local, prod");
+    });
+});
+
+describe("offline plan --json when no plan can be made", function () {
+    this.timeout(60000);
+    const captured = () => {
+        const io = { stdout: "", stderr: "", out: (t: string) => void (io.stdout += t), err: (t: string) => void (io.stderr += t) };
+        return io;
+    };
+
+    it("prints the error document on stdout for an unknown stack, exit code 2, and the message on stderr", async () => {
+        const error = await plan("--stack", "nope", "--json").then(() => undefined, (e) => e);
+        expect(error.code).to.equal(2);
+        const message = 'No config for stack "nope". Stacks that exist: dev, local, prod';
+        expect(JSON.parse(error.stdout)).to.deep.equal({ error: { message, exitCode: 2 } });
+        expect(error.stderr).to.equal(`${message}\n`);
+    });
+
+    it("prints the error document for an invalid stack config, exit code 1", async () => {
+        const io = captured();
+        const invalid = async () => {
+            throw new StackConfigError("dev", ["bellyfed:functions.query: unknown key"]);
+        };
+        expect(await runPlanCli(["--stack", "dev", "--json"], io, invalid)).to.equal(1);
+        expect(JSON.parse(io.stdout)).to.deep.equal({ error: { message: 'Invalid config for stack "dev":\n  - bellyfed:functions.query: unknown key', exitCode: 1 } });
+        expect(io.stderr).to.include("bellyfed:functions.query: unknown key");
+    });
+
+    it("prints the error document for bad usage, exit code 2", async () => {
+        const io = captured();
+        expect(await runPlanCli(["--json", "--stak", "dev"], io)).to.equal(2);
+        expect(JSON.parse(io.stdout).error).to.deep.include({ exitCode: 2 });
+        expect(JSON.parse(io.stdout).error.message).to.match(/--stak/);
+    });
+
+    it("prints nothing on stdout on failure without --json", async () => {
+        const io = captured();
+        expect(await runPlanCli(["--stack", "nope"], io)).to.equal(2);
+        expect(io.stdout).to.equal("");
     });
 });
 

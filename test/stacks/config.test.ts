@@ -34,6 +34,16 @@ describe("stack config", () => {
         expect(problemsOf({ api: { throttlingBurstLimit: -1 } })).to.include("bellyfed:api.throttlingBurstLimit");
     });
 
+    it("lists the function names bellyfed:functions takes when one is unknown", () => {
+        expect(problemsOf({ functions: { query: { memoryMb: 512 } } })).to.include(
+            "bellyfed:functions.query: unknown key (bellyfed:functions takes restaurantQuery, restaurantStats, analyticsConsumer)",
+        );
+    });
+
+    it("lists the keys of the namespace for an unknown top-level key", () => {
+        expect(problemsOf({ logRetention: 14 })).to.match(/bellyfed:logRetention: unknown key \(the bellyfed: namespace takes environment, tags, logRetentionDays, api, /);
+    });
+
     it("rejects a value of the wrong type, saying what was expected", () => {
         expect(problemsOf({ tables: { pointInTimeRecovery: "yes" } })).to.match(/bellyfed:tables\.pointInTimeRecovery: .*expected boolean/);
     });
@@ -147,6 +157,20 @@ describe("stack config outside the bellyfed namespace", () => {
         fs.writeFileSync(path.join(root, "Pulumi.odd.yaml"), "config: 5\n");
         try {
             expect(() => readStackFile("odd", root)).to.throw('Pulumi.odd.yaml: config: must be a mapping of "<namespace>:<key>: value", got 5');
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("names each YAML number that is not a finite number (.nan, .inf, 1e400) by its key, instead of 'expected number, received null'", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-stackfile-"));
+        fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: bellyfed\n");
+        fs.writeFileSync(path.join(root, "Pulumi.odd.yaml"), "config:\n  aws:region: us-east-1\n  bellyfed:logRetentionDays: .nan\n  bellyfed:analyticsQueue:\n    batchSize: 1e400\n");
+        try {
+            expect(() => readStackFile("odd", root)).to.throw(
+                "Pulumi.odd.yaml: bellyfed:logRetentionDays: is not a finite number: the YAML value reads as NaN (.nan); " +
+                    "bellyfed:analyticsQueue.batchSize: is not a finite number: the YAML value reads as Infinity (.inf, or a number too large for a double, such as 1e400)",
+            );
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }

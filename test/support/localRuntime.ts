@@ -1,5 +1,7 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { LocalRuntime, LocalRuntimeOptions, startLocalRuntime } from "../../local/runtime";
@@ -52,7 +54,7 @@ export async function request(url: string, init: RequestInit = {}): Promise<{ st
 
 /** A local runtime in a child process of its own, for what a test process cannot do to itself (kill -9). */
 export interface RuntimeProcess {
-    urls: { http: string; state: string };
+    urls: { http: string; state: string; dynamodb: string; eventbridge: string };
     /** SIGKILL: no stop, no clean-up, no final save. Resolves when the process is gone. */
     kill(): Promise<void>;
 }
@@ -61,8 +63,18 @@ export interface RuntimeProcess {
  * Starts the dev stack's runtime on a free port in a child process (on disk in `dataDir`), and
  * resolves once it serves. The child runs the program under mocks itself: a few seconds.
  */
-export async function startRuntimeProcess(dataDir: string, options: { failRate?: number } = {}): Promise<RuntimeProcess> {
-    const runtimeOptions = { port: 0, dataDir, functionLogs: "discard", failRate: options.failRate ?? 0, functionEnv: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT" } };
+export async function startRuntimeProcess(
+    dataDir: string,
+    options: { failRate?: number; functionTimeoutMs?: number; functionEnv?: Record<string, string> } = {},
+): Promise<RuntimeProcess> {
+    const runtimeOptions = {
+        port: 0,
+        dataDir,
+        functionLogs: "discard",
+        failRate: options.failRate ?? 0,
+        functionTimeoutMs: options.functionTimeoutMs,
+        functionEnv: { POWERTOOLS_METRICS_DISABLED: "true", POWERTOOLS_LOG_LEVEL: "SILENT", ...options.functionEnv },
+    };
     // A script file, not `node -e`: the closure serializer needs a main module to serialize the handlers right.
     const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-runtime-process-"));
     const script = path.join(scriptDir, "run.js");
@@ -104,4 +116,59 @@ require(${JSON.stringify(path.join(PROJECT_ROOT, "local", "runtime"))}).startLoc
         });
     });
     return { urls, kill };
+}
+
+/**
+ * A DynamoDB endpoint in front of another (`target`, set once known) that passes every request on
+ * until one matches `trips`, answers that one, then holds every later request unanswered: to the
+ * caller, the moment right after that call, frozen (a test then kills it there). `tripped` resolves
+ * once the matching request has been answered.
+ */
+export interface DynamoTrap {
+    url: string;
+    target?: string;
+    tripped: Promise<void>;
+    close(): Promise<void>;
+}
+
+export async function startDynamoTrap(trips: (operation: string, body: string) => boolean): Promise<DynamoTrap> {
+    let trip!: () => void;
+    const tripped = new Promise<void>((resolve) => (trip = resolve));
+    let holding = false;
+    const held = new Set<http.ServerResponse>();
+    const trap: DynamoTrap = {
+        url: "",
+        tripped,
+        close: async () => {
+            for (const res of held) res.destroy();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeAllConnections();
+        },
+    };
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            if (holding || !trap.target) {
+                held.add(res);
+                return;
+            }
+            const body = Buffer.concat(chunks);
+            const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+            const matches = trips(operation, body.toString("utf8"));
+            if (matches) holding = true;
+            const upstream = http.request(`${trap.target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+                res.writeHead(answer.statusCode ?? 500, answer.headers);
+                answer.pipe(res);
+                answer.on("end", () => {
+                    if (matches) trip();
+                });
+            });
+            upstream.on("error", () => res.destroy());
+            upstream.end(body);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    trap.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return trap;
 }
