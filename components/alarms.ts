@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ComponentArgumentError } from "./types";
-import { isDeferred, shown } from "./valueChecks";
+import { Fail, isDeferred, shown } from "./valueChecks";
 
 /** Settings of one alarm; every alarm a component creates can be tuned or turned off with these. */
 export interface AlarmSettings {
@@ -38,6 +38,12 @@ export interface AlarmArgsShape {
     alarms: AlarmCatalog;
     /** The arguments carry the `topicArn` the alarms notify, which is then required. Default false. */
     topicArn?: boolean;
+    /**
+     * The topic the alarms notify, given next to the alarms rather than inside them (e.g.
+     * ProcessedQueue's `alarmTopicArn`): the field as messages name it, and its value. It must be an
+     * SNS topic ARN when given, and is required when alarms are set. Default: none.
+     */
+    topicBeside?: { field: string; value: unknown };
     /** Keys holding a nested group of settings (e.g. QueryApi's `functions`), with that group's catalog. */
     nested?: Record<string, AlarmCatalog>;
 }
@@ -63,10 +69,15 @@ export function maxEvaluationRangeSeconds(periodSeconds: number): number {
  * rejected here, not by PutMetricAlarm at deploy time).
  */
 export function checkAlarmSettings(component: string, name: string, alarms: unknown, shape: AlarmArgsShape, prefix = "alarms"): void {
-    const fail = (field: string, message: string): never => {
+    const fail: Fail = (field, message) => {
         throw new ComponentArgumentError(component, name, field, message);
     };
-    if (alarms === undefined) return;
+    if (alarms !== undefined) checkAlarmEntries(component, name, alarms, shape, prefix, fail);
+    if (shape.topicBeside) checkTopicBeside(alarms, shape.topicBeside, fail);
+}
+
+/** Checks the alarm settings themselves (given), and the `topicArn` among them when the shape has one. */
+function checkAlarmEntries(component: string, name: string, alarms: unknown, shape: AlarmArgsShape, prefix: string, fail: Fail): void {
     if (alarms === null || typeof alarms !== "object" || Array.isArray(alarms) || pulumi.Output.isInstance(alarms)) {
         fail(prefix, `must be an object of alarm settings, got ${JSON.stringify(alarms)}`);
     }
@@ -82,6 +93,14 @@ export function checkAlarmSettings(component: string, name: string, alarms: unkn
     if (shape.topicArn && typeof entries.topicArn !== "string" && !isDeferred(entries.topicArn)) fail(`${prefix}.topicArn`, `must be an SNS topic ARN, got ${shown(entries.topicArn)}`);
     for (const [key, group] of Object.entries(nested)) checkAlarmSettings(component, name, entries[key], { alarms: group }, `${prefix}.${key}`);
     for (const [key, defaults] of Object.entries(shape.alarms)) checkOneAlarm(fail, `${prefix}.${key}`, entries[key], defaults);
+}
+
+/** Checks a topic given next to the alarms: an SNS topic ARN when given, and required when alarms are set. */
+function checkTopicBeside(alarms: unknown, topic: { field: string; value: unknown }, fail: Fail): void {
+    const { field, value } = topic;
+    if (value !== undefined && !isDeferred(value) && (typeof value !== "string" || value === "")) fail(field, `must be an SNS topic ARN, got ${shown(value)}`);
+    // Without a topic no alarm is created: settings given anyway would be ignored without a word.
+    if (alarms !== undefined && !value) fail(field, "is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)");
 }
 
 /** Checks the settings of one alarm against the values the alarm will get. */

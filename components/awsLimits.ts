@@ -7,6 +7,9 @@
 /** Retention values CloudWatch Logs accepts (PutRetentionPolicy); anything else is rejected at deploy time. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
+/** What a log retention must be, for error messages (the components' and the stack config's). */
+export const LOG_RETENTION_RULE = "must be one of CloudWatch Logs' retention values";
+
 /** Whether `days` is one of CloudWatch Logs' retention values. */
 export function isLogRetentionDays(days: unknown): boolean {
     return (LOG_RETENTION_DAYS as readonly unknown[]).includes(days);

@@ -5,7 +5,7 @@ import { AlarmCatalog, AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge 
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { isAwsManagedSqsKey, PROCESSED_QUEUE_TAG, ProcessedQueue, QUEUE_ROLE_TAG } from "./processedQueue";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument, uniqueSid } from "./types";
-import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
+import { checkKind, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
 
 export interface EventBusArgs {
     /** Physical bus name. Default: auto-named from the component name. */
@@ -205,11 +205,7 @@ function checkRoute(busName: string, routeName: string, args: EventRouteArgs): v
         fail("", "name must start with a lower-case letter and hold at most 40 lower-case letters, digits or dashes");
     }
     if (!args || typeof args !== "object") fail("", `must be the route's arguments ({ pattern, queue, ... }), got ${shown(args)}`);
-    checkAlarmSettings("EventBus", busName, args.alarms, { alarms: EVENT_ROUTE_ALARMS }, `routes.${routeName}.alarms`);
-    const topic = args.alarmTopicArn;
-    if (topic !== undefined && !isDeferred(topic) && (typeof topic !== "string" || topic === "")) fail("alarmTopicArn", `must be an SNS topic ARN, got ${shown(topic)}`);
-    // Without a topic no alarm is created: settings given anyway would be ignored without a word.
-    if (args.alarms !== undefined && !topic) fail("alarmTopicArn", "is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)");
+    checkAlarmSettings("EventBus", busName, args.alarms, { alarms: EVENT_ROUTE_ALARMS, topicBeside: { field: `routes.${routeName}.alarmTopicArn`, value: args.alarmTopicArn } }, `routes.${routeName}.alarms`);
     checkKind(fail, "enabled", args.enabled, "boolean", false);
     checkKind(fail, "description", args.description, "string", false);
     checkStringMap(fail, "tags", args.tags);

@@ -2,11 +2,10 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmSettings, checkAlarmSettings, createAlarm, sqsGauge } from "./alarms";
 import { keyAdministrationStatement } from "./alarmTopic";
-import { isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { chainFunctionTransforms, checkFunctionArgs, ComponentOwnedFields, FUNCTION_ALARMS, FUNCTION_TRANSFORMS, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
-import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
+import { checkKind, checkLogRetention, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
 
 /** Tag keys the ops CLI finds processed queues by (see README, "Tagging contract"). */
 export const PROCESSED_QUEUE_TAG = "bellyfed:processed-queue";
@@ -189,9 +188,7 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
     // The consumer is checked here, with the names the caller wrote (consumer.memorySize, ...), not
     // by the ServerlessFunction once the queue component is registered.
     checkFunctionArgs("ProcessedQueue", name, args.consumer, "consumer", CONSUMER_OWNED_FIELDS);
-    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
-    }
+    checkLogRetention(fail, "logRetentionDays", args.logRetentionDays);
     checkKind(fail, "fifo", args.fifo, "boolean", false);
     checkKind(fail, "contentBasedDeduplication", args.contentBasedDeduplication, "boolean", false);
     checkStringMap(fail, "tags", args.tags);
@@ -241,11 +238,7 @@ function checkArgs(name: string, args: ProcessedQueueArgs): QueueSettings {
         if (encryption.dataKeyReuseSeconds !== undefined) integer("encryption.dataKeyReuseSeconds", encryption.dataKeyReuseSeconds, 300, 60, 86400);
     }
 
-    checkAlarmSettings("ProcessedQueue", name, args.alarms, { alarms: PROCESSED_QUEUE_ALARMS });
-    const topic = args.alarmTopicArn;
-    if (topic !== undefined && !isDeferred(topic) && (typeof topic !== "string" || topic === "")) fail("alarmTopicArn", `must be an SNS topic ARN, got ${shown(topic)}`);
-    // Without a topic no alarm is created: settings given anyway would be ignored without a word.
-    if (args.alarms !== undefined && !topic) fail("alarmTopicArn", "is required when alarms are set: the SNS topic ARN the alarms notify (without it no alarm is created)");
+    checkAlarmSettings("ProcessedQueue", name, args.alarms, { alarms: PROCESSED_QUEUE_ALARMS, topicBeside: { field: "alarmTopicArn", value: args.alarmTopicArn } });
     return {
         fifo,
         contentBasedDeduplication: fifo ? (args.contentBasedDeduplication ?? true) : false,

@@ -1,11 +1,11 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
-import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LOG_RETENTION_DAYS } from "./awsLimits";
+import { CORS_ORIGIN_RULE, isCorsOrigin } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { checkFunctionArgs, ComponentOwnedFields, FUNCTION_ALARMS, FunctionAlarmArgs, ServerlessFunction, ServerlessFunctionArgs } from "./serverlessFunction";
 import { applyTransform, ArgsTransform, ComponentArgumentError } from "./types";
-import { checkKind, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
+import { checkKind, checkLogRetention, checkStringMap, checkTransforms, Fail, shown } from "./valueChecks";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 const METHODS: HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -167,9 +167,7 @@ function checkApiSettings(name: string, args: QueryApiArgs): void {
     if (checkKind(fail, "throttling.rateLimit", rate, "number") && !(Number.isFinite(rate) && rate >= 0)) fail("throttling.rateLimit", `must be a number of requests per second >= 0, got ${shown(rate)}`);
     const burst = args.throttling?.burstLimit as number;
     if (checkKind(fail, "throttling.burstLimit", burst, "number") && !(Number.isInteger(burst) && burst >= 0)) fail("throttling.burstLimit", `must be a whole number of requests >= 0, got ${shown(burst)}`);
-    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
-    }
+    checkLogRetention(fail, "logRetentionDays", args.logRetentionDays);
     checkKind(fail, "detailedMetrics", args.detailedMetrics, "boolean", false);
     checkStringMap(fail, "tags", args.tags);
     checkTransforms(fail, "transforms", args.transforms, ["api", "stage", "accessLogGroup", "integration", "route", "permission"]);

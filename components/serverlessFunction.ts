@@ -3,10 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { AlarmCatalog, AlarmDestination, AlarmSettings, checkAlarmSettings, createAlarm } from "./alarms";
-import { isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS } from "./awsLimits";
+import { LAMBDA_MEMORY_MB } from "./awsLimits";
 import { DashboardWidget, metricWidget } from "./dashboard";
 import { applyTransform, ArgsTransform, ComponentArgumentError, PolicyStatement, policyDocument } from "./types";
-import { checkKind, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
+import { checkKind, checkLogRetention, checkStringMap, checkTransforms, Fail, isDeferred, shown } from "./valueChecks";
 
 /** The alarms of one function; created only when `topicArn` is given. */
 export interface FunctionAlarmArgs extends AlarmDestination {
@@ -159,9 +159,7 @@ export function checkFunctionArgs(
     if (checkKind(fail, "memorySize", memory, "number") && !(Number.isInteger(memory) && memory >= LAMBDA_MEMORY_MB.min && memory <= LAMBDA_MEMORY_MB.max)) {
         fail("memorySize", `must be an integer from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max} (MB), got ${shown(memory)}`);
     }
-    if (checkKind(fail, "logRetentionDays", args.logRetentionDays, "number") && !isLogRetentionDays(args.logRetentionDays)) {
-        fail("logRetentionDays", `must be one of CloudWatch Logs' retention values (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(args.logRetentionDays)}`);
-    }
+    checkLogRetention(fail, "logRetentionDays", args.logRetentionDays);
     // A CallbackFunction is serialized JavaScript: only a Node.js runtime can run it.
     if (checkKind(fail, "runtime", args.runtime, "string", false) && !/^nodejs\d+\.x$/.test(args.runtime!)) {
         fail("runtime", `must be a Lambda Node.js runtime (nodejs<version>.x, e.g. "nodejs22.x"), got ${shown(args.runtime)}`);

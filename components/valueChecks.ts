@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isLogRetentionDays, LOG_RETENTION_DAYS, LOG_RETENTION_RULE } from "./awsLimits";
 
 /**
  * Checks of plain argument values for callers without a type checker (plain JavaScript, JSON-built
@@ -54,6 +55,11 @@ export function checkKind(fail: Fail, field: string, value: unknown, kind: Kind,
     if (deferred && isDeferred(value)) return false;
     if (!isKind(value, kind)) fail(field, `must be ${ARTICLE[kind]}, got ${shown(value)}`);
     return true;
+}
+
+/** A log retention in days (`field`): unset, deferred, or one of CloudWatch Logs' retention values. */
+export function checkLogRetention(fail: Fail, field: string, value: unknown): void {
+    if (checkKind(fail, field, value, "number") && !isLogRetentionDays(value)) fail(field, `${LOG_RETENTION_RULE} (${LOG_RETENTION_DAYS.join(", ")}), got ${shown(value)}`);
 }
 
 /**

@@ -62,15 +62,14 @@ export function parseJsonBody(body: Buffer): unknown {
  * naming the problem: a typo must never turn "these messages" into "all of them".
  */
 export function parseRedriveBody(body: Buffer): { messageIds?: string[] } {
-    const request = parseJsonBody(body);
-    if (request === null || typeof request !== "object" || Array.isArray(request)) {
-        throw new LocalRequestError(400, `The redrive body must be empty, {} (every DLQ message) or { "messageIds": ["<message id>", ...] }, got ${shown(request)}`);
-    }
-    const unknown = Object.keys(request).filter((key) => key !== "messageIds");
-    if (unknown.length > 0) {
-        throw new LocalRequestError(400, `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} in the redrive body: the only field is "messageIds" (a list of message id strings); without it every DLQ message moves`);
-    }
-    const ids = (request as { messageIds?: unknown }).messageIds;
+    const request = parseObjectBody(
+        body,
+        "redrive",
+        ["messageIds"],
+        'empty, {} (every DLQ message) or { "messageIds": ["<message id>", ...] }',
+        'the only field is "messageIds" (a list of message id strings); without it every DLQ message moves',
+    );
+    const ids = request.messageIds;
     if (ids === undefined) return {};
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) {
         throw new LocalRequestError(400, `messageIds must be a list of message id strings, got ${shown(ids)}`);
@@ -80,10 +79,11 @@ export function parseRedriveBody(body: Buffer): { messageIds?: string[] } {
 
 /**
  * A JSON object body with exactly the fields `allowed` (the `required` ones present): anything else
- * (a list, null, a misspelled or extra key) is a 400 naming the problem, as for the redrive body. A
- * typo must never be ignored: `{"failrate": 1}` would otherwise "succeed" and change nothing.
+ * (a list, null, a misspelled or extra key) is a 400 naming the problem. A typo must never be ignored: `{"failrate": 1}` would otherwise "succeed" and change nothing.
+ * `fieldsHint` replaces what an unknown field's message says about the fields (default: their names
+ * and `expected`).
  */
-export function parseObjectBody(body: Buffer, what: string, allowed: string[], expected: string): Record<string, unknown> {
+export function parseObjectBody(body: Buffer, what: string, allowed: string[], expected: string, fieldsHint?: string): Record<string, unknown> {
     const request = parseJsonBody(body);
     if (request === null || typeof request !== "object" || Array.isArray(request)) {
         throw new LocalRequestError(400, `The ${what} body must be ${expected}, got ${shown(request)}`);
@@ -91,10 +91,8 @@ export function parseObjectBody(body: Buffer, what: string, allowed: string[], e
     const unknown = Object.keys(request).filter((key) => !allowed.includes(key));
     if (unknown.length > 0) {
         const fields = allowed.map((k) => JSON.stringify(k)).join(", ");
-        throw new LocalRequestError(
-            400,
-            `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} in the ${what} body: its field${allowed.length > 1 ? "s are" : " is"} ${fields} (${expected})`,
-        );
+        const hint = fieldsHint ?? `its field${allowed.length > 1 ? "s are" : " is"} ${fields} (${expected})`;
+        throw new LocalRequestError(400, `Unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => JSON.stringify(k)).join(", ")} in the ${what} body: ${hint}`);
     }
     return request as Record<string, unknown>;
 }

@@ -8,6 +8,7 @@
 import { CapturedResource, ProgramRun } from "../plan/engine";
 import { DEFAULT_MOCK_ACCOUNT } from "../plan/mockState";
 import { compileEventPattern, CompiledEventPattern, EventPatternError } from "../event-patterns";
+import { compareCodePoints } from "../components/codePointOrder";
 import { eventBridgeDeliveryDenied } from "./queuePolicy";
 
 export const TYPES = {
@@ -230,7 +231,10 @@ function tagsOf(resource: CapturedResource): Record<string, string> {
 
 /** Sorted by a text key: the graph's registration order varies between runs, the banner and the state must not. */
 function byKey<T>(items: T[], key: (item: T) => string): T[] {
-    return [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+    return items
+        .map((item) => ({ item, key: key(item) }))
+        .sort((a, b) => compareCodePoints(a.key, b.key))
+        .map(({ item }) => item);
 }
 
 function num(value: unknown, fallback: number): number {

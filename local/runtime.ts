@@ -406,8 +406,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             return { spec, queue: queues.get(spec.name)! };
         };
 
+        // Requests being answered and asynchronous invocations: a stop waits for them.
+        const running = new Set<Promise<unknown>>();
+        const track = <T>(work: Promise<T>): Promise<T> => {
+            running.add(work);
+            void work.finally(() => running.delete(work)).catch(() => undefined);
+            return work;
+        };
+        const settleRunning = async () => {
+            // Loop: what is running may start more (an event published now may invoke a function target).
+            while (running.size > 0) await Promise.allSettled([...running]);
+        };
+
         // Bus
-        let asyncInvoke: (name: string, event: unknown) => ReturnType<LocalFunction["invoke"]> = (name, event) => functions.get(name)!.invoke(event);
         const bridge = new LocalEventBridge({
             region: model.region,
             accountId: model.accountId,
@@ -416,7 +427,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
             queue: (name) => queues.get(name),
             invokeAsync: async (name, event) => {
                 if (!functions.has(name)) return { ok: false, error: { errorMessage: `function ${name} is not running` } };
-                return asyncInvoke(name, event);
+                return track(functions.get(name)!.invoke(event));
             },
             onEvent: emit,
         });
@@ -446,19 +457,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                 }),
             );
         }
-
-        // Requests being answered and asynchronous invocations: a stop waits for them.
-        const running = new Set<Promise<unknown>>();
-        const track = <T>(work: Promise<T>): Promise<T> => {
-            running.add(work);
-            void work.finally(() => running.delete(work)).catch(() => undefined);
-            return work;
-        };
-        const settleRunning = async () => {
-            // Loop: what is running may start more (an event published now may invoke a function target).
-            while (running.size > 0) await Promise.allSettled([...running]);
-        };
-        asyncInvoke = (name, event) => track(functions.get(name)!.invoke(event));
 
         await Promise.all(warmups);
         for (const poller of pollers) poller.start();

@@ -16,6 +16,7 @@ import { patternTest } from "./commands/pattern";
 import { queuesCommand } from "./commands/queues";
 import { MAX_METRIC_DAYS, rulesCleanup, rulesCommand } from "./commands/rules";
 import { CommonOptions, Ctx, OpsIO } from "./context";
+import { errorDocument } from "./errorDocument";
 import { EXIT_OK, UsageError } from "./errors";
 import {
     BIN_INVOCATION,
@@ -348,11 +349,6 @@ function parseFor(spec: CommandSpec, rest: string[]): { values: Values; position
     } catch (error) {
         throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ""), spec.name);
     }
-}
-
-/** The document `--json` prints when a command fails: scripts always get one JSON document on stdout. */
-export function errorDocument(message: string, exitCode: number): { error: { message: string; exitCode: number } } {
-    return { error: { message, exitCode } };
 }
 
 /** Runs one ops command; resolves with the exit code. Never throws. */

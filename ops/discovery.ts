@@ -10,7 +10,7 @@
  *   `stack=S` and a `bellyfed:rule=<bus component>/<route>` tag. Which code declares it comes from the
  *   offline plan (plan/runStack.ts), which maps that tag to the declaring component and route.
  */
-import { ListEventBusesCommand, ListRulesCommand, ListTagsForResourceCommand, ListTargetsByRuleCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
+import { EventBridgeClient, ListEventBusesCommand, ListRulesCommand, ListTagsForResourceCommand, ListTargetsByRuleCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
 import { GetQueueAttributesCommand, ListQueuesCommand, ListQueueTagsCommand, QueueAttributeName } from "@aws-sdk/client-sqs";
 import { Ctx } from "./context";
 import { EXIT_USAGE, OpsError } from "./errors";
@@ -212,14 +212,8 @@ export interface BusRule {
 
 /** Every rule on the bus with its tags and targets. */
 export async function discoverRules(ctx: Ctx, bus: string): Promise<BusRule[]> {
-    const { eventBridge } = ctx.aws();
     const rules: Rule[] = [];
-    let token: string | undefined;
-    do {
-        const page = await ctx.call("events:ListRules", () => eventBridge.send(new ListRulesCommand({ EventBusName: bus, NextToken: token, Limit: 100 })));
-        rules.push(...(page.Rules ?? []));
-        token = page.NextToken;
-    } while (token);
+    for await (const page of rulePages(ctx, bus)) rules.push(...page);
     return mapLimit(rules, 5, async (rule) => ({
         rule,
         tags: rule.Arn ? await resourceTags(ctx, rule.Arn) : {},
@@ -227,13 +221,26 @@ export async function discoverRules(ctx: Ctx, bus: string): Promise<BusRule[]> {
     }));
 }
 
-export async function listTargets(ctx: Ctx, bus: string, rule: string): Promise<Target[]> {
+/**
+ * ListRules on the bus, one page (up to 100 rules) at a time, so that a caller looking for one rule
+ * can stop at the page that has it. `namePrefix` narrows the listing; `client` is another EventBridge
+ * than the AWS one (the local runtime's endpoint).
+ */
+export async function* rulePages(ctx: Ctx, bus: string, options: { namePrefix?: string; client?: EventBridgeClient } = {}): AsyncGenerator<Rule[]> {
+    let token: string | undefined;
+    do {
+        const page = await ctx.call("events:ListRules", () => (options.client ?? ctx.aws().eventBridge).send(new ListRulesCommand({ EventBusName: bus, NamePrefix: options.namePrefix, NextToken: token, Limit: 100 })));
+        yield page.Rules ?? [];
+        token = page.NextToken;
+    } while (token);
+}
+
+/** Every target of a rule (ListTargetsByRule, every page); `client` as for {@link rulePages}. */
+export async function listTargets(ctx: Ctx, bus: string, rule: string, client?: EventBridgeClient): Promise<Target[]> {
     const targets: Target[] = [];
     let token: string | undefined;
     do {
-        const page = await ctx.call("events:ListTargetsByRule", () =>
-            ctx.aws().eventBridge.send(new ListTargetsByRuleCommand({ Rule: rule, EventBusName: bus, NextToken: token, Limit: 100 })),
-        );
+        const page = await ctx.call("events:ListTargetsByRule", () => (client ?? ctx.aws().eventBridge).send(new ListTargetsByRuleCommand({ Rule: rule, EventBusName: bus, NextToken: token, Limit: 100 })));
         targets.push(...(page.Targets ?? []));
         token = page.NextToken;
     } while (token);

@@ -85,11 +85,6 @@ export function isTransient(error: unknown): boolean {
     return status !== undefined && status >= 500;
 }
 
-/** Throttling or a transient failure: worth another attempt after a pause (for a call safe to repeat). */
-export function isRetryable(error: unknown): boolean {
-    return isThrottling(error) || isTransient(error);
-}
-
 /**
  * Runs one AWS call, retrying throttling (and, for calls safe to repeat, transient failures) with
  * exponential backoff and full jitter, a bounded number of times. Other errors are rethrown at once,
@@ -104,8 +99,9 @@ export async function withRetry<T>(operation: string, call: () => Promise<T>, op
             return await call();
         } catch (error) {
             const throttled = isThrottling(error);
-            if (!throttled && isTransient(error) && !idempotent) throw new OutcomeUnknownError(operation, error as Error);
-            if (!throttled && !isTransient(error)) throw labelled(error, operation);
+            const transient = isTransient(error);
+            if (!throttled && transient && !idempotent) throw new OutcomeUnknownError(operation, error as Error);
+            if (!throttled && !transient) throw labelled(error, operation);
             if (attempt >= budget.attempts) throw new ThrottledError(operation, budget.attempts, error as Error);
             await options.sleep(random() * Math.min(budget.maxDelayMs, budget.baseDelayMs * 2 ** (attempt - 1)));
         }

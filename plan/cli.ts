@@ -1,4 +1,5 @@
 import { parseArgs } from "util";
+import { errorDocument } from "../ops/errorDocument";
 import { planStack } from "./plan";
 import { renderPlan } from "./render";
 import { exitWhenFlushed } from "./exitWhenFlushed";
@@ -18,21 +19,13 @@ export interface PlanIo {
     err(text: string): void;
 }
 
-/**
- * The document `--json` prints when the plan cannot be made, the same shape as the ops CLI's: a script
- * reading stdout always gets one JSON document.
- */
-export function planErrorDocument(message: string, exitCode: number): { error: { message: string; exitCode: number } } {
-    return { error: { message, exitCode } };
-}
-
 /** Runs `npm run plan -- ...`; resolves with the exit code. Never throws. */
 export async function runPlanCli(argv: string[], io: PlanIo, plan: typeof planStack = planStack): Promise<number> {
     // Guessed before parsing, so that a usage error is a JSON document too; the parsed flag decides after.
     let json = argv.includes("--json");
     const fail = (message: string, exitCode: number, usage = false): number => {
         io.err(`${message}\n${usage ? `\n${USAGE}\n` : ""}`);
-        if (json) io.out(`${JSON.stringify(planErrorDocument(message, exitCode))}\n`);
+        if (json) io.out(`${JSON.stringify(errorDocument(message, exitCode))}\n`);
         return exitCode;
     };
     let values: { stack?: string; json?: boolean; help?: boolean };

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS } from "../components/awsLimits";
+import { CORS_ORIGIN_RULE, isCorsOrigin, isLogRetentionDays, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS, LOG_RETENTION_RULE } from "../components/awsLimits";
 
 /** The Pulumi config namespace of this project (the `name` in Pulumi.yaml). */
 export const PROJECT = "bellyfed";
@@ -10,7 +10,7 @@ const retention = z
     .number()
     .int()
     .refine(isLogRetentionDays, {
-        message: `must be one of CloudWatch Logs' retention values: ${LOG_RETENTION_DAYS.join(", ")}`,
+        message: `${LOG_RETENTION_RULE}: ${LOG_RETENTION_DAYS.join(", ")}`,
     });
 
 const functionSettings = (memoryMb: number, timeoutSeconds: number) =>

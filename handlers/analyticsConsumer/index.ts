@@ -37,10 +37,7 @@ export function parseViewRecord(record: SQSRecord, catalog: EventCatalog, now: (
     if ((!v.valid && v.stage === "catalog") || (v.valid && v.event !== "RestaurantViewed")) {
         return { poison: true, reason: `event ${v.eventId} is ${v.source}/${v.detailType}, not a catalog RestaurantViewed event (this consumer counts views only)` };
     }
-    if (!v.valid && v.stage === "stale") {
-        const time = (JSON.parse(record.body) as { time: string }).time;
-        return { poison: true, stale: true, reason: `event ${v.eventId} (time ${time}) is stale: ${describeIssues(v.issues)}` };
-    }
+    if (!v.valid && v.stage === "stale") return { poison: true, stale: true, reason: `event ${v.eventId} (time ${v.time}) is stale: ${describeIssues(v.issues)}` };
     if (!v.valid) return { poison: true, reason: `event ${v.eventId}: detail does not match RestaurantViewed v1: ${describeIssues(v.issues)}` };
     const detail = v.detail as RestaurantViewedDetail;
     return { eventId: v.eventId, restaurantId: detail.restaurantId, viewedAt: detail.viewedAt, messageId: record.messageId };
@@ -169,7 +166,9 @@ export function createAnalyticsConsumer(options: AnalyticsConsumerOptions) {
                 const lanes = new Map<string, number[]>();
                 parsed.forEach((p, i) => {
                     const key = "poison" in p ? `poison#${i}` : `event#${p.eventId}`;
-                    lanes.set(key, [...(lanes.get(key) ?? []), i]);
+                    const lane = lanes.get(key);
+                    if (lane) lane.push(i);
+                    else lanes.set(key, [i]);
                 });
                 const queue = [...lanes.values()];
                 const worker = async (): Promise<void> => {

@@ -26,7 +26,9 @@ export interface ValidateMessageOptions {
 
 export type MessageValidation =
     | { valid: true; event: EventName; eventId: string; source: string; detailType: string; detail: unknown }
-    | { valid: false; stage: MessageStage; issues: MessageIssue[]; eventId?: string; source?: string; detailType?: string };
+    | { valid: false; stage: Exclude<MessageStage, "stale">; issues: MessageIssue[]; eventId?: string; source?: string; detailType?: string }
+    /** `time` is the envelope's, as the message gives it (what a log of the stale event shows). */
+    | { valid: false; stage: "stale"; issues: MessageIssue[]; eventId: string; source: string; detailType: string; time: string };
 
 /** Formats a zod issue path: ["detail", "items", 0, "id"] -> "detail.items[0].id". */
 export function formatPath(path: readonly PropertyKey[], prefix = ""): string {
@@ -86,7 +88,7 @@ export function validateEventMessage(body: string, catalog: EventCatalog, option
         return { valid: false, stage: "detail", eventId, source, detailType, issues: detail.error.issues.map((i) => ({ path: formatPath(i.path, "detail"), message: i.message })) };
     }
     const ageIssue = eventAgeIssue(time, (options.now ?? Date.now)());
-    if (ageIssue) return { valid: false, stage: "stale", eventId, source, detailType, issues: [ageIssue] };
+    if (ageIssue) return { valid: false, stage: "stale", eventId, source, detailType, time: envelope.data.time, issues: [ageIssue] };
     return { valid: true, event, eventId, source, detailType, detail: detail.data };
 }
 

@@ -4,14 +4,12 @@ import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { buildEventCatalog, RESTAURANT_ID_PATTERN } from "../events/catalog";
 import { sdkClientConfig } from "../runtime/awsClients";
-import { invocationDeadline, remainingTimeOf } from "../runtime/deadline";
+import { invocationDeadline, remainingTimeOf, RESPONSE_RESERVE_MS } from "../runtime/deadline";
 import { allowedOriginsFromEnv, corsHeaders, HttpResponse, jsonResponse, requestOrigin } from "../runtime/http";
 import { toJsonItem } from "../runtime/jsonItem";
 import { createObservability, requireEnv } from "../runtime/observability";
 import { createEventPublisher, EventPublisher } from "../runtime/publisher";
 
-/** Time kept back from the invocation's remaining time to answer after an aborted call, in ms. */
-export const RESPONSE_RESERVE_MS = 500;
 /** The most a request waits for the analytics event, in ms: the caller's answer does not depend on it. */
 export const PUBLISH_BUDGET_MS = 1500;
 

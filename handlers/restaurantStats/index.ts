@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { daySk, DAY_SK_PREFIX, TOTAL_SK, utcDay } from "../analyticsConsumer/items";
 import { RESTAURANT_ID_PATTERN } from "../events/catalog";
 import { sdkClientConfig } from "../runtime/awsClients";
-import { invocationDeadline, remainingTimeOf } from "../runtime/deadline";
+import { invocationDeadline, remainingTimeOf, RESPONSE_RESERVE_MS } from "../runtime/deadline";
 import { allowedOriginsFromEnv, corsHeaders, HttpResponse, jsonResponse, requestOrigin } from "../runtime/http";
 import { createObservability, requireEnv } from "../runtime/observability";
 
@@ -33,7 +33,7 @@ export interface RestaurantStatsOptions {
     metrics: Metrics;
     /** Clock in epoch milliseconds. Default Date.now. */
     now?: () => number;
-    /** DynamoDB calls are aborted when less than this much invocation time is left (a JSON 500 follows). Default 500 ms. */
+    /** DynamoDB calls are aborted when less than this much invocation time is left (a JSON 500 follows). Default RESPONSE_RESERVE_MS (500 ms). */
     responseReserveMs?: number;
 }
 
@@ -93,7 +93,7 @@ export function createRestaurantStatsHandler(options: RestaurantStatsOptions) {
 
             let restaurant: Record<string, unknown> | undefined;
             let counters: Record<string, unknown>[];
-            const deadline = invocationDeadline({ remainingMs: remainingTimeOf(context), reserveMs: options.responseReserveMs ?? 500 });
+            const deadline = invocationDeadline({ remainingMs: remainingTimeOf(context), reserveMs: options.responseReserveMs ?? RESPONSE_RESERVE_MS });
             try {
                 [restaurant, counters] = await Promise.all([
                     documents

@@ -21,6 +21,12 @@ export interface DeadlineOptions {
     pollMs?: number;
 }
 
+/**
+ * Time an API handler keeps back from the invocation's remaining time to answer after an aborted
+ * call (its `reserveMs`), in ms.
+ */
+export const RESPONSE_RESERVE_MS = 500;
+
 /** The name of the abort reason (the SDK's AbortError carries it as its `cause`). */
 export const DEADLINE_EXCEEDED = "DeadlineExceeded";
 

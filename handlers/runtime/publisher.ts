@@ -2,6 +2,7 @@ import type { EventBridgeClient, PutEventsRequestEntry } from "@aws-sdk/client-e
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { EVENT_TYPES, EventCatalog, EventDetails, EventName } from "../events/catalog";
+import { DEADLINE_EXCEEDED } from "./deadline";
 
 /** PutEvents accepts at most 10 entries per call. */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
@@ -76,7 +77,7 @@ export function createEventPublisher(options: PublisherOptions) {
 
     function deadlineExceeded(items: Pending[], signal: AbortSignal): void {
         const reason = signal.reason as { message?: string } | undefined;
-        for (const item of items) Object.assign(item, { errorCode: "DeadlineExceeded", errorMessage: reason?.message ?? "publishing was aborted" });
+        for (const item of items) Object.assign(item, { errorCode: DEADLINE_EXCEEDED, errorMessage: reason?.message ?? "publishing was aborted" });
     }
 
     /**

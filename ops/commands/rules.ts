@@ -1,7 +1,7 @@
 import { GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { DeleteRuleCommand, ListRulesCommand, ListTargetsByRuleCommand, RemoveTargetsCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
+import { DeleteRuleCommand, RemoveTargetsCommand, Rule, Target } from "@aws-sdk/client-eventbridge";
 import { Ctx } from "../context";
-import { BusRule, describeDeclaration, discoverBus, discoverRules, findDeclaration, listTargets, TAG_RULE, TAG_STACK } from "../discovery";
+import { BusRule, describeDeclaration, discoverBus, discoverRules, findDeclaration, listTargets, rulePages, TAG_RULE, TAG_STACK } from "../discovery";
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, OpsError, OutcomeUnknownError, UsageError } from "../errors";
 import { localEventBridge } from "../local";
 import { plural, table, truncate } from "../render";
@@ -112,8 +112,7 @@ export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | u
         const flags: string[] = [];
         if (m && m.matched === 0) flags.push(`no matches in ${days} day(s)`);
         if (!declaredByStack(r, stack)) flags.push(`not declared by stack ${stack}`);
-        if (r.rule.State === "DISABLED") flags.push("disabled");
-        for (const t of targets) if (!t.deadLetterArn) flags.push(`target ${t.id} has no DLQ`);
+        flags.push(...ruleFlags(r.rule.State, targets));
         if (m && m.failedInvocations > 0) flags.push(`${m.failedInvocations} failed invocation(s)`);
         return {
             name: r.rule.Name!,
@@ -128,6 +127,13 @@ export async function awsRuleReports(ctx: Ctx, stack: string, busArg: string | u
         };
     });
     return { bus, rules, raw, datapoints };
+}
+
+/** The flags a rule's own description raises, on AWS as in the local runtime: disabled, and each target without a DLQ. */
+function ruleFlags(state: string | undefined, targets: TargetReport[]): string[] {
+    const flags = state === "DISABLED" ? ["disabled"] : [];
+    for (const t of targets) if (!t.deadLetterArn) flags.push(`target ${t.id} has no DLQ`);
+    return flags;
 }
 
 /** Why "no matches" may mean nothing: CloudWatch returned no datapoint for any rule of the bus. */
@@ -216,19 +222,16 @@ async function localRules(ctx: Ctx): Promise<number> {
     const buses = [...new Set(state.rules.map((r) => r.bus ?? state.eventBusName ?? "default"))];
     const described = new Map<string, Rule>();
     for (const bus of buses) {
-        const { Rules } = await ctx.call("events:ListRules", () => client.send(new ListRulesCommand({ EventBusName: bus })));
-        for (const rule of Rules ?? []) described.set(`${bus}/${rule.Name}`, rule);
+        for await (const page of rulePages(ctx, bus, { client })) for (const rule of page) described.set(`${bus}/${rule.Name}`, rule);
     }
     const rules: LocalRuleReport[] = [];
     for (const r of state.rules) {
         const bus = r.bus ?? state.eventBusName ?? "default";
         const rule = described.get(`${bus}/${r.name}`);
-        const { Targets } = await ctx.call("events:ListTargetsByRule", () => client.send(new ListTargetsByRuleCommand({ Rule: r.name, EventBusName: bus })));
-        const targets = (Targets ?? []).map(targetReport);
+        const targets = (await listTargets(ctx, bus, r.name, client)).map(targetReport);
         const ruleState = rule?.State ?? (r.enabled === false ? "DISABLED" : "ENABLED");
         const flags = r.matched === 0 ? ["no matches since the local runtime started"] : [];
-        if (ruleState === "DISABLED") flags.push("disabled");
-        for (const t of targets) if (!t.deadLetterArn) flags.push(`target ${t.id} has no DLQ`);
+        flags.push(...ruleFlags(ruleState, targets));
         if (r.failed) flags.push(`${r.failed} failed deliveries`);
         rules.push({
             name: r.name,
@@ -373,12 +376,7 @@ async function deleteRule(ctx: Ctx, bus: string, name: string): Promise<string |
 }
 
 async function ruleExists(ctx: Ctx, bus: string, name: string): Promise<boolean> {
-    let token: string | undefined;
-    do {
-        const page = await ctx.call("events:ListRules", () => ctx.aws().eventBridge.send(new ListRulesCommand({ EventBusName: bus, NamePrefix: name, NextToken: token, Limit: 100 })));
-        if ((page.Rules ?? []).some((r) => r.Name === name)) return true;
-        token = page.NextToken;
-    } while (token);
+    for await (const page of rulePages(ctx, bus, { namePrefix: name })) if (page.some((r) => r.Name === name)) return true;
     return false;
 }
 

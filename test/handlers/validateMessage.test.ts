@@ -28,6 +28,7 @@ describe("message validator: the event's age", () => {
             eventId: "e-1",
             source: "bellyfed.restaurants",
             detailType: "RestaurantViewed",
+            time: ago(30 * DAY_MS + 1),
             issues: [{ path: "time", message: "event is older than 30 days: its idempotency record may have expired, so a consumer could process it twice" }],
         });
     });
