@@ -109,14 +109,17 @@ export async function startLocalDynamo(tables: TableSpec[], options: { dataDir?:
     const created: string[] = [];
     try {
         for (const table of tables) {
+            let status: string | undefined;
             try {
-                await client.send(new DescribeTableCommand({ TableName: table.name }));
-                continue;
+                status = (await client.send(new DescribeTableCommand({ TableName: table.name }))).Table?.TableStatus;
             } catch (error) {
                 if ((error as Error).name !== "ResourceNotFoundException") throw error;
             }
-            await client.send(new CreateTableCommand(createTableInput(table)));
-            created.push(table.name);
+            if (status === undefined) {
+                status = (await client.send(new CreateTableCommand(createTableInput(table)))).TableDescription?.TableStatus;
+                created.push(table.name);
+            }
+            await untilActive(client, table.name, status, options.dataDir);
         }
     } catch (error) {
         await close();
@@ -143,6 +146,27 @@ export async function startLocalDynamo(tables: TableSpec[], options: { dataDir?:
         },
         close,
     };
+}
+
+/**
+ * dynalite answers CreateTable with CREATING and writes ACTIVE a moment later (createTableMs: 0 is a
+ * timer, not a synchronous write); until then every item request is ResourceNotFoundException, so
+ * seeding right after CreateTable races it. A table still CREATING after the wait was left so by a
+ * runtime killed between those two writes: it holds no items and dynalite can neither finish nor
+ * delete it, so the error names it and the way out.
+ */
+async function untilActive(client: DynamoDBClient, table: string, status: string | undefined, dataDir: string | undefined): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (status !== "ACTIVE") {
+        if (Date.now() > deadline) {
+            throw new LocalDataError(
+                `table ${table} in ${dataDir ?? "memory"} is stuck in status ${status} (a runtime was killed while creating it; the table holds no items): ` +
+                    `delete ${dataDir ?? "it"} (the local tables; they are re-created and re-seeded at the next start), or start with --memory`,
+            );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        status = (await client.send(new DescribeTableCommand({ TableName: table }))).Table?.TableStatus;
+    }
 }
 
 /** The seed file: items per table, the table named by its logical (Pulumi) name. */
