@@ -92,7 +92,12 @@ export interface LocalState {
         targetDlqs: (LocalQueueRef & { rules: string[] })[];
     }[];
     rules: { name: string; logicalName: string; bus: string; enabled: boolean; matched: number; delivered: number; failed: number; tags: Record<string, string> }[];
-    functions: { name: string; logicalName: string; invocations: number; errors: number; timeouts: number; coldStarts: number; environments: number }[];
+    /**
+     * Per function: its invocations and their outcomes, as CloudWatch's Lambda metrics count them, and
+     * `injectedFaults`, the batches `--fail-rate` failed on the way to or from it (the event source
+     * mapping's doing, so neither an invocation nor an error of the function when it failed one before it ran).
+     */
+    functions: { name: string; logicalName: string; invocations: number; errors: number; timeouts: number; coldStarts: number; environments: number; injectedFaults: number }[];
     timeScale: number;
     failRate: number;
     startedAt: string;
@@ -434,6 +439,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
         // Event source mappings
         const pollers: QueuePoller[] = [];
+        const injectedFaults = new Map<string, number>();
         for (const mapping of model.mappings) {
             if (!mapping.enabled) continue;
             const fn = functions.get(mapping.functionName)!;
@@ -453,7 +459,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     invoke: (event) => fn.invoke(event),
                     failRate: () => failRate,
                     random: options.random,
-                    onEvent: emit,
+                    onEvent: (event) => {
+                        if (event.kind === "batch-failed" && event.injected) injectedFaults.set(mapping.functionName, (injectedFaults.get(mapping.functionName) ?? 0) + 1);
+                        emit(event);
+                    },
                 }),
             );
         }
@@ -551,7 +560,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
                     rules: model.rules.map((r) => ({ name: r.name, logicalName: r.logicalName, bus: r.busName, enabled: r.enabled, ...bridge.ruleCounters(r.name), tags: r.tags })),
                     functions: model.functions.map((f) => {
                         const { invocations, errors, timeouts, coldStarts, environments } = functions.get(f.name)!.counters();
-                        return { name: f.name, logicalName: f.logicalName, invocations, errors, timeouts, coldStarts, environments };
+                        return { name: f.name, logicalName: f.logicalName, invocations, errors, timeouts, coldStarts, environments, injectedFaults: injectedFaults.get(f.name) ?? 0 };
                     }),
                     timeScale: timing.scale,
                     failRate,

@@ -88,6 +88,15 @@ export class Ctx {
         return this.io.invocation ?? CHECKOUT_INVOCATION;
     }
 
+    /**
+     * A command line an operator can paste to run `command` against what this run works on: the way the
+     * CLI was run, the command, and `--local URL` or `--stack NAME`.
+     */
+    commandLine(command: string): string {
+        const where = this.opts.local ? `--local ${this.opts.local}` : this.opts.stack ? `--stack ${this.opts.stack}` : "";
+        return [this.invocation, command, where].filter(Boolean).join(" ");
+    }
+
     get isTTY(): boolean {
         return this.io.isTTY ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
     }

@@ -71,6 +71,7 @@ export function stackQueueDepth(projectDir: string | undefined, stack: string | 
     const fallback = { value: DEFAULT_QUEUE_DEPTH, source: "the ProcessedQueue default" };
     if (!projectDir || !stack || !projectStacks(projectDir).includes(stack)) return fallback;
     const file = stackFiles().readStackFile(stack, projectDir);
+    if (file.nonFinite.length > 0) throw new OpsError(`Pulumi.${stack}.yaml: ${file.nonFinite.map((n) => n.problem).join("; ")}`, EXIT_USAGE);
     const key = `${file.project}:alarms`;
     const raw = file.config[key];
     if (raw === undefined) return fallback;

@@ -130,6 +130,13 @@ export function registeredBeforeFailure(error: unknown): CapturedResource[] | un
     return error !== null && typeof error === "object" ? registeredByFailure.get(error) : undefined;
 }
 
+/** `replacement` (an error rewritten from what a run rejected with) keeps the run's registrations. */
+export function asRunFailure<T extends object>(original: unknown, replacement: T): T {
+    const registered = registeredBeforeFailure(original);
+    if (registered) registeredByFailure.set(replacement, registered);
+    return replacement;
+}
+
 /** How long a failed run waits for registrations already in flight before reporting them. */
 const FAILURE_SETTLE_MS = 5000;
 

@@ -35,6 +35,11 @@ export interface StackFile {
     config: Record<string, string>;
     /** Keys whose values are Pulumi secrets; offline they hold a placeholder, never the ciphertext. */
     secretKeys: string[];
+    /**
+     * YAML numbers JSON cannot hold (`.nan`, `.inf`, `1e400`), by key path (`bellyfed:analyticsQueue.batchSize`):
+     * they reach the program as null, so the config check reports them with the rest of its problems.
+     */
+    nonFinite: { key: string; problem: string }[];
 }
 
 /** Placeholder for a `secure:` config value: the plan never needs (or can decrypt) the secret. */
@@ -58,8 +63,7 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
     if (stackDoc.config !== undefined && stackDoc.config !== null && !isMapping(stackDoc.config)) {
         throw new StackFileError(`Pulumi.${stack}.yaml: config: must be a mapping of "<namespace>:<key>: value", got ${JSON.stringify(stackDoc.config)}`);
     }
-    const notFinite = Object.entries<unknown>(stackDoc.config ?? {}).flatMap(([key, value]) => nonFiniteNumbers(value, key));
-    if (notFinite.length > 0) throw new StackFileError(`Pulumi.${stack}.yaml: ${notFinite.join("; ")}`);
+    const nonFinite = Object.entries<unknown>(stackDoc.config ?? {}).flatMap(([key, value]) => nonFiniteNumbers(value, key));
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [key, value] of Object.entries<any>(stackDoc.config ?? {})) {
@@ -70,7 +74,7 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
             config[key] = typeof value === "string" ? value : JSON.stringify(replaceSecrets(value));
         }
     }
-    return { project: project.name, config, secretKeys };
+    return { project: project.name, config, secretKeys, nonFinite };
 }
 
 /**
@@ -78,11 +82,11 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFile {
  * Infinity). JSON would turn them into null, and the config check would then report "expected number,
  * received null": each is named here instead, by its key (`bellyfed:analyticsQueue.batchSize`).
  */
-function nonFiniteNumbers(value: unknown, key: string): string[] {
+function nonFiniteNumbers(value: unknown, key: string): StackFile["nonFinite"] {
     if (typeof value === "number") {
         if (Number.isFinite(value)) return [];
         const reads = Number.isNaN(value) ? "NaN (.nan)" : `${value > 0 ? "" : "-"}Infinity (.inf, or a number too large for a double, such as 1e400)`;
-        return [`${key}: is not a finite number: the YAML value reads as ${reads}`];
+        return [{ key, problem: `${key}: is not a finite number: the YAML value reads as ${reads}` }];
     }
     if (Array.isArray(value)) return value.flatMap((v, i) => nonFiniteNumbers(v, `${key}.${i}`));
     if (value && typeof value === "object") return Object.entries(value).flatMap(([k, v]) => nonFiniteNumbers(v, `${key}.${k}`));

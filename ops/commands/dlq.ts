@@ -228,8 +228,7 @@ export async function dlqInspect(ctx: Ctx, args: InspectArgs): Promise<number> {
     }
     ctx.out(renderAnalysis(analysis).join("\n"));
     if (analysis.valid.count > 0) {
-        const where = ctx.opts.local ? `--local ${ctx.opts.local}` : `--stack ${ctx.opts.stack}`;
-        ctx.out(`\nNext: \`${ctx.invocation} dlq redrive ${args.queue} ${where} --only-valid\` moves the ${analysis.valid.count} valid message(s) back and leaves the poison ones.`);
+        ctx.out(`\nNext: \`${ctx.commandLine(`dlq redrive ${args.queue}`)} --only-valid\` moves the ${analysis.valid.count} valid message(s) back and leaves the poison ones.`);
     }
     if (releaseFailures.length) {
         ctx.err(`warning: ${releaseFailures.length} message(s) could not be made visible again; they reappear by themselves after ${args.read.visibilityTimeout}s:`);
@@ -468,7 +467,7 @@ async function localRedrive(ctx: Ctx, args: RedriveArgs): Promise<number> {
     if (args.dryRun) ctx.out(`Dry run on local ${dlq.dlq}: would move ${what} to ${queue.name}${args.onlyValid ? ` and leave ${left} poison` : ""}.`);
     else ctx.out(`Moved ${moved} of ${what} from local ${dlq.dlq} to ${queue.name}${args.onlyValid ? `; left ${left} poison` : ""}.`);
     if (!args.dryRun && moved !== expected) {
-        ctx.err(`expected to move ${expected} but the local runtime moved ${moved}${notFound.length ? ` (no longer in the DLQ: ${notFound.join(", ")})` : ""}; run \`dlq inspect ${args.queue}${pick.targetDlq ? " --target-dlq" : ""} --local ${ctx.opts.local}\``);
+        ctx.err(`expected to move ${expected} but the local runtime moved ${moved}${notFound.length ? ` (no longer in the DLQ: ${notFound.join(", ")})` : ""}; run \`${ctx.commandLine(`dlq inspect ${args.queue}${pick.targetDlq ? " --target-dlq" : ""}`)}\``);
     }
     if (left) ctx.out(renderAnalysis({ valid: { count: 0, samples: [] }, invalid: analysis.invalid }).slice(1).join("\n"));
     return code;

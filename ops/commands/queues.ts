@@ -35,14 +35,18 @@ export interface QueueReport {
 }
 
 /** The health verdict of one queue: what an operator must look at, in words. */
-export function verdict(report: Omit<QueueReport, "healthy" | "problems">, thresholds: QueueThresholds): { healthy: boolean; problems: string[] } {
+export function verdict(
+    report: Omit<QueueReport, "healthy" | "problems">,
+    thresholds: QueueThresholds,
+    commandLine: (command: string) => string = (command) => command,
+): { healthy: boolean; problems: string[] } {
     const problems: string[] = [];
     // An entry with target DLQs only is a route whose queue could not be found: its target DLQ still counts.
     const routeOnly = !report.queueName && !report.dlq && report.targetDlqs.length > 0;
     if (!report.queueName && !routeOnly) problems.push("no source queue tagged bellyfed:queue-role=source");
     if (!report.dlq && !routeOnly) problems.push("no DLQ tagged bellyfed:queue-role=dlq");
     const dlqDepth = (report.dlq?.visible ?? 0) + (report.dlq?.inFlight ?? 0);
-    if (dlqDepth > 0) problems.push(`DLQ holds ${dlqDepth} message(s): run \`dlq inspect ${report.name}\``);
+    if (dlqDepth > 0) problems.push(`DLQ holds ${dlqDepth} message(s): run \`${commandLine(`dlq inspect ${report.name}`)}\``);
     const { dlq } = report;
     if (dlq?.oldestAgeSeconds !== undefined && dlq.retentionSeconds && dlq.oldestAgeSeconds > 0.75 * dlq.retentionSeconds) {
         problems.push(`oldest DLQ message is ${duration(dlq.oldestAgeSeconds)} old, close to the DLQ's ${duration(dlq.retentionSeconds)} retention: it will expire`);
@@ -113,7 +117,7 @@ export async function awsQueueReports(ctx: Ctx, stack: string, thresholds: Queue
                     : undefined,
             targetDlqs: targets.map((t) => ({ name: t.name, visible: num(t.attrs.ApproximateNumberOfMessages) ?? 0 })),
         };
-        return { ...base, ...verdict(base, thresholds) };
+        return { ...base, ...verdict(base, thresholds, (command) => ctx.commandLine(command)) };
     });
 }
 
@@ -186,7 +190,7 @@ export async function localQueueReports(ctx: Ctx, thresholdsOf: (stack: string) 
                       targetDlqs: targets,
                   }
                 : { name, targetDlqs: [{ name: q.name, visible: depth(q) }] };
-        return { ...base, ...verdict(base, thresholds) };
+        return { ...base, ...verdict(base, thresholds, (command) => ctx.commandLine(command)) };
     });
     return { stack: state.stack, reports };
 }

@@ -376,6 +376,28 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
     });
 });
 
+describe("local runtime: injected faults in /_local/state", function () {
+    this.timeout(30_000);
+    let rt: LocalRuntime;
+    before(async () => {
+        // Every batch fails before its function runs: the event source mapping's fault, not the function's.
+        rt = await startTestRuntime({ failRate: 1, timeScale: 0.002, random: () => 0 });
+    });
+    after(() => rt?.stop());
+
+    it("counts each batch --fail-rate failed as the consumer's injectedFaults, not as its invocations or errors", async () => {
+        expect((await request(`${rt.urls.http}/restaurant/r-roti-canai-stall`)).status).to.equal(200);
+        const queue = await eventually(() => analyticsQueue(rt), (q) => q.dlq!.visible === 1, { what: "the view in the DLQ" });
+        const consumer = rt.model.mappings.find((m) => m.queue === queue.name)!.functionName;
+        const counters = (await rt.state()).functions.find((f) => f.name === consumer)!;
+        expect({ injectedFaults: counters.injectedFaults, invocations: counters.invocations, errors: counters.errors }).to.deep.equal({
+            injectedFaults: queue.maxReceiveCount,
+            invocations: 0,
+            errors: 0,
+        });
+    });
+});
+
 describe("local runtime: redrive after a transient fault", function () {
     this.timeout(30_000);
     let rt: LocalRuntime;

@@ -57,6 +57,11 @@ describe("ops CLI against the local runtime", function () {
         expect(q.targetDlqs).to.deep.equal([{ name: (plan.outputs.rules as any[])[0].targetDlqName, visible: 0 }]);
     });
 
+    it("queues names the command to run next against the same local runtime, ready to paste", async () => {
+        const r = await ops("queues");
+        expect(r.stdout).to.include(`DLQ holds 4 message(s): run \`npm run ops -- dlq inspect analytics-queue --local ${url}\``);
+    });
+
     it("dlq inspect groups the 2 valid and 2 poison messages and leaves all 4 in the DLQ", async () => {
         const r = await ops("dlq", "inspect", "analytics-queue", "--json");
         expect(r.code).to.equal(1);

@@ -60,7 +60,7 @@ describe("ops queues", () => {
         const r = await h.run(["queues", "--stack", "dev"]);
         expect(r.code).to.equal(1);
         expect(r.stdout).to.match(/analytics\s.*UNHEALTHY/);
-        expect(r.stdout).to.include("DLQ holds 4 message(s): run `dlq inspect analytics`");
+        expect(r.stdout).to.include("DLQ holds 4 message(s): run `npm run ops -- dlq inspect analytics --stack dev`");
     });
 
     it("derives the age threshold from maxReceiveCount x visibility timeout + 5 minutes, like the age alarm", async () => {

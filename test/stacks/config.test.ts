@@ -167,13 +167,53 @@ describe("stack config outside the bellyfed namespace", () => {
         fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: bellyfed\n");
         fs.writeFileSync(path.join(root, "Pulumi.odd.yaml"), "config:\n  aws:region: us-east-1\n  bellyfed:logRetentionDays: .nan\n  bellyfed:analyticsQueue:\n    batchSize: 1e400\n");
         try {
-            expect(() => readStackFile("odd", root)).to.throw(
-                "Pulumi.odd.yaml: bellyfed:logRetentionDays: is not a finite number: the YAML value reads as NaN (.nan); " +
-                    "bellyfed:analyticsQueue.batchSize: is not a finite number: the YAML value reads as Infinity (.inf, or a number too large for a double, such as 1e400)",
-            );
+            expect(readStackFile("odd", root).nonFinite.map((n) => n.problem)).to.deep.equal([
+                "bellyfed:logRetentionDays: is not a finite number: the YAML value reads as NaN (.nan)",
+                "bellyfed:analyticsQueue.batchSize: is not a finite number: the YAML value reads as Infinity (.inf, or a number too large for a double, such as 1e400)",
+            ]);
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
+    });
+
+    describe("problems the offline plan meets in a stack file, reported with every other bad key", () => {
+        const planFailure = async (config: string) => {
+            const root = fs.mkdtempSync(path.join(os.tmpdir(), "bellyfed-stackfile-"));
+            fs.writeFileSync(path.join(root, "Pulumi.yaml"), "name: bellyfed\n");
+            fs.writeFileSync(path.join(root, "Pulumi.odd.yaml"), `config:\n  aws:region: us-east-1\n${config}`);
+            try {
+                return await runStack("odd", {}, root).then(
+                    () => undefined,
+                    (error: Error) => error,
+                );
+            } finally {
+                fs.rmSync(root, { recursive: true, force: true });
+            }
+        };
+
+        it("names a number that is not finite and the other bad keys in one error", async () => {
+            const error = await planFailure("  bellyfed:analyticsQueue:\n    batchSize: .inf\n  bellyfed:logRetentionDays: 15\n  belyfed:foo: 1\n");
+            expect(error).to.be.instanceOf(StackConfigError);
+            expect((error as StackConfigError).problems.map((p) => p.slice(0, p.indexOf(": ")))).to.deep.equal([
+                "bellyfed:analyticsQueue.batchSize",
+                "belyfed:foo",
+                "bellyfed:logRetentionDays",
+            ]);
+            expect((error as StackConfigError).problems[0]).to.equal("bellyfed:analyticsQueue.batchSize: is not a finite number: the YAML value reads as Infinity (.inf, or a number too large for a double, such as 1e400)");
+        });
+
+        it("rejects a number that is not finite even where the setting may be left out", async () => {
+            const error = await planFailure("  bellyfed:alarms:\n    queueOldestMessageAgeSeconds: .nan\n");
+            expect((error as StackConfigError).problems).to.deep.equal(["bellyfed:alarms.queueOldestMessageAgeSeconds: is not a finite number: the YAML value reads as NaN (.nan)"]);
+        });
+
+        it("says a secure: value where the setting takes a number cannot be planned offline, instead of blaming a string nobody wrote", async () => {
+            const error = await planFailure("  bellyfed:logRetentionDays:\n    secure: AAABAKq0ZXk=\n");
+            expect((error as StackConfigError).problems).to.deep.equal([
+                'bellyfed:logRetentionDays: is a secure: value, which the offline plan does not decrypt (it reads "[secret]"), and this setting does not take a string ' +
+                    "(Invalid input: expected number, received string): keep settings that are not secrets in plain text",
+            ]);
+        });
     });
 
     it("puts mock ARNs in the stack's region", async () => {
