@@ -238,7 +238,7 @@ describe("local runtime, end to end (dev stack, in memory)", function () {
             expect(queue).to.include.keys("name", "visible", "inFlight");
             expect(queue.dlq).to.include.keys("name", "visible");
             expect(body.rules[0].matched).to.be.greaterThan(0);
-            expect(body.functions.map((f: any) => Object.keys(f))).to.deep.include.members([["name", "logicalName", "invocations", "errors", "timeouts", "coldStarts", "environments"]]);
+            expect(body.functions.map((f: any) => Object.keys(f))).to.deep.include.members([["name", "logicalName", "invocations", "errors", "timeouts", "coldStarts", "environments", "injectedFaults"]]);
         });
 
         it("names each DLQ and target DLQ by name, logical name, URL, ARN and tags, with the rules delivering to a target DLQ (what ops --local looks up)", async () => {
