@@ -12,11 +12,12 @@ import { PROJECT_ROOT, readStackFile, SECRET_PLACEHOLDER, StackFile } from "./st
 export async function runStack(stack: string, overrides: Record<string, string> = {}, stackFilesDir = PROJECT_ROOT): Promise<ProgramRun<unknown>> {
     const file = readStackFile(stack, stackFilesDir);
     const entry = require.resolve(path.join(PROJECT_ROOT, "index"));
+    const config = { ...file.config, ...overrides };
     try {
         const run = await runUnderMocks({
             project: file.project,
             stack,
-            config: { ...file.config, ...overrides },
+            config,
             secretKeys: file.secretKeys,
             defaultRegion: false,
             program: () => {
@@ -29,7 +30,7 @@ export async function runStack(stack: string, overrides: Record<string, string> 
         if (file.nonFinite.length > 0) throw new StackConfigError(stack, []);
         return run;
     } catch (error) {
-        if (error instanceof StackConfigError) throw asRunFailure(error, explainOfflineProblems(error, file, overrides));
+        if (error instanceof StackConfigError) throw asRunFailure(error, explainOfflineProblems(error, file.nonFinite, config));
         throw error;
     }
 }
@@ -40,20 +41,20 @@ export async function runStack(stack: string, overrides: Record<string, string> 
  * null"), and a `secure:` value as the "[secret]" placeholder ("received string"). Every problem is
  * kept, so one run still names every bad key.
  */
-function explainOfflineProblems(error: StackConfigError, file: StackFile, overrides: Record<string, string>): StackConfigError {
+function explainOfflineProblems(error: StackConfigError, nonFinite: StackFile["nonFinite"], config: Record<string, string>): StackConfigError {
     const keyOf = (problem: string) => problem.slice(0, problem.indexOf(": "));
-    const nonFiniteKeys = new Set(file.nonFinite.map((n) => n.key));
+    const nonFiniteKeys = new Set(nonFinite.map((n) => n.key));
     const problems = error.problems
         .filter((problem) => !nonFiniteKeys.has(keyOf(problem)))
         .map((problem) => {
             const key = keyOf(problem);
-            if (configValueAt({ ...file.config, ...overrides }, key) !== SECRET_PLACEHOLDER) return problem;
+            if (configValueAt(config, key) !== SECRET_PLACEHOLDER) return problem;
             return (
                 `${key}: is a secure: value, which the offline plan does not decrypt (it reads "${SECRET_PLACEHOLDER}"), and this setting does not take ` +
                 `a string (${problem.slice(key.length + 2)}): keep settings that are not secrets in plain text`
             );
         });
-    return new StackConfigError(error.stackName, [...file.nonFinite.map((n) => n.problem), ...problems]);
+    return new StackConfigError(error.stackName, [...nonFinite.map((n) => n.problem), ...problems]);
 }
 
 /** The value at a problem's key path (`bellyfed:alarms.queueDepth`) in the config handed to the program. */
